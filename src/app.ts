@@ -1,0 +1,62 @@
+import path from 'node:path';
+import express, { type ErrorRequestHandler } from 'express';
+import type session from 'express-session';
+import { createApi } from './api.js';
+import type { Config } from './config.js';
+import type { Db } from './db.js';
+import { createAuthService } from './features/auth/auth.service.js';
+import { createThrottle } from './features/auth/throttle.js';
+import { createUsersService } from './features/users/users.service.js';
+import { allow } from './http/panel-auth.js';
+import type { Logger } from './http/logger.js';
+import { requestContext } from './http/request-context.js';
+import { securityHeaders } from './http/security-headers.js';
+import { createPanel } from './panel.js';
+import { projectRoot } from './paths.js';
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  sessionStore: session.Store;
+  logger: Logger;
+  clock?: () => number;
+}
+
+export function createServices(deps: AppDeps) {
+  const { config, db } = deps;
+  const users = createUsersService(db, { passwordRequireClasses: config.passwordRequireClasses });
+  const throttle = createThrottle(db, config.throttle, config.sessionSecret, deps.clock);
+  const auth = createAuthService(users.repo, throttle);
+  return { users, throttle, auth };
+}
+
+export function createApp(deps: AppDeps, services = createServices(deps)) {
+  const { config, db, logger } = deps;
+  const root = projectRoot();
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.set('view engine', 'ejs');
+  app.set('views', path.join(root, 'views'));
+  app.set('env', config.isProduction ? 'production' : 'development');
+
+  app.use(requestContext(logger, config.logRequests));
+  app.use(securityHeaders(config.isProduction));
+
+  const ping = db.prepare('SELECT 1 AS ok');
+  app.get('/health', allow('health.read'), (_req, res) => {
+    res.set('Cache-Control', 'no-store');
+    res.json(ping.get() ? { status: 'healthy', service: 'security-backend' } : { status: 'unhealthy' });
+  });
+
+  app.use(['/auth', '/api'], createApi({ logger }));
+  app.use(express.static(path.join(root, 'public'), { index: false, maxAge: '1h' }));
+  app.use(createPanel({ ...deps, users: services.users, auth: services.auth }));
+
+  const lastResort: ErrorRequestHandler = (err, req, res, _next) => {
+    logger.error('unhandled error outside a surface', { id: req.id, error: String((err as Error)?.message) });
+    if (!res.headersSent) res.status(500).type('text').send('Something went wrong');
+  };
+  app.use(lastResort);
+  return app;
+}

@@ -1,0 +1,32 @@
+export class QueueFullError extends Error {
+  constructor() {
+    super('too many operations waiting');
+  }
+}
+
+/**
+ * Runs at most `concurrency` tasks at once and queues up to `maxQueued` more; beyond that it
+ * refuses at once rather than letting a flood build an unbounded backlog.
+ */
+export function createLimiter(concurrency: number, maxQueued: number) {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+
+  const release = () => {
+    running -= 1;
+    waiting.shift()?.();
+  };
+
+  return async function run<T>(task: () => Promise<T>): Promise<T> {
+    if (running >= concurrency) {
+      if (waiting.length >= maxQueued) throw new QueueFullError();
+      await new Promise<void>((resolve) => waiting.push(resolve));
+    }
+    running += 1;
+    try {
+      return await task();
+    } finally {
+      release();
+    }
+  };
+}

@@ -1,0 +1,166 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseEnv } from 'node:util';
+import { z } from 'zod';
+import { ensureDevSecrets, secretWeakness, isKnownDefaultPassword } from './config-secrets.js';
+
+const bool = (fallback: boolean) =>
+  z.enum(['true', 'false', '1', '0', 'yes', 'no']).default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (fallback: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+const optionalText = z.string().trim().transform((v) => (v === '' ? undefined : v)).optional();
+
+const origins = z.string().transform((value, ctx) => {
+  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const parsed: string[] = [];
+  for (const item of list) {
+    try {
+      const url = new URL(item);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
+      parsed.push(url.origin);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `"${item}" is not an http(s) URL` });
+    }
+  }
+  return parsed;
+});
+
+// Express accepts hop counts, booleans and address lists; "true" (trust everyone) is refused
+// because it lets any client forge X-Forwarded-For and dodge the per-IP login throttle.
+const trustProxy = z.string().trim().default('false').transform((value, ctx) => {
+  if (value === 'false' || value === '0' || value === '') return false as const;
+  if (/^\d+$/.test(value)) return Number(value);
+  if (value === 'true') {
+    ctx.addIssue({ code: 'custom', message: 'use a hop count (e.g. 1) or addresses, not "true"' });
+    return false as const;
+  }
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
+});
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+  SECURITY_PORT: int(5501, 0, 65535),
+  DATA_DIR: z.string().trim().min(1).default('./data'),
+  JWT_SECRET_KEY: optionalText,
+  SESSION_SECRET: optionalText,
+  ADMIN_USERNAME: z.string().trim().min(3).max(64).default('admin'),
+  ADMIN_PASSWORD: z.string().optional().transform((v) => (v === '' ? undefined : v)),
+  MAIN_APP_URL: origins.default(['http://127.0.0.1:5500']),
+  TRUST_PROXY: trustProxy,
+  PASSWORD_REQUIRE_CLASSES: bool(false),
+  SESSION_IDLE_MINUTES: int(30, 1, 24 * 60),
+  SESSION_ABSOLUTE_HOURS: int(12, 1, 24 * 7),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: int(5, 1, 1000),
+  LOGIN_MAX_FAILURES_PER_IP: int(100, 1, 100000),
+  LOGIN_FAILURE_WINDOW_MINUTES: int(15, 1, 24 * 60),
+  LOGIN_LOCK_BASE_SECONDS: int(60, 1, 24 * 3600),
+  LOGIN_LOCK_MAX_SECONDS: int(3600, 1, 7 * 24 * 3600),
+  LOGIN_REQUESTS_PER_MINUTE: int(60, 1, 100000),
+  DB_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
+  LOG_REQUESTS: bool(true),
+});
+
+export type Env = Record<string, string | undefined>;
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  isProduction: boolean;
+  host: string;
+  port: number;
+  dataDir: string;
+  jwtSecret: string;
+  sessionSecret: string;
+  adminUsername: string;
+  adminPassword: string | undefined;
+  mainAppOrigins: string[];
+  trustProxy: false | number | string[];
+  passwordRequireClasses: boolean;
+  session: { idleMinutes: number; absoluteHours: number; cookieName: string; secureCookie: boolean };
+  throttle: {
+    maxFailuresPerAccount: number;
+    maxFailuresPerIp: number;
+    windowMinutes: number;
+    lockBaseSeconds: number;
+    lockMaxSeconds: number;
+    requestsPerMinute: number;
+  };
+  dbSynchronous: 'FULL' | 'NORMAL';
+  logRequests: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+  }
+}
+
+/** Reads `.env` (if any) under the environment: real environment variables win. */
+export function readEnvironment(cwd = process.cwd(), env: Env = process.env): Env {
+  const file = path.join(cwd, '.env');
+  const fromFile = fs.existsSync(file) ? parseEnv(fs.readFileSync(file, 'utf8')) : {};
+  return { ...fromFile, ...env };
+}
+
+export function loadConfig(env: Env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const isProduction = e.NODE_ENV === 'production';
+  const dataDir = path.resolve(e.DATA_DIR);
+  const problems = isProduction ? productionProblems(e) : [];
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const secrets = isProduction
+    ? { jwtSecret: e.JWT_SECRET_KEY!, sessionSecret: e.SESSION_SECRET! }
+    : ensureDevSecrets(dataDir, { jwtSecret: e.JWT_SECRET_KEY, sessionSecret: e.SESSION_SECRET });
+
+  return {
+    env: e.NODE_ENV,
+    isProduction,
+    host: e.HOST,
+    port: e.SECURITY_PORT,
+    dataDir,
+    ...secrets,
+    adminUsername: e.ADMIN_USERNAME,
+    adminPassword: e.ADMIN_PASSWORD,
+    mainAppOrigins: e.MAIN_APP_URL,
+    trustProxy: e.TRUST_PROXY,
+    passwordRequireClasses: e.PASSWORD_REQUIRE_CLASSES,
+    session: {
+      idleMinutes: e.SESSION_IDLE_MINUTES,
+      absoluteHours: e.SESSION_ABSOLUTE_HOURS,
+      // __Host- binds the cookie to this exact origin over HTTPS (no Domain, Path=/).
+      cookieName: isProduction ? '__Host-nexus.sid' : 'nexus.sid',
+      secureCookie: isProduction,
+    },
+    throttle: {
+      maxFailuresPerAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      maxFailuresPerIp: e.LOGIN_MAX_FAILURES_PER_IP,
+      windowMinutes: e.LOGIN_FAILURE_WINDOW_MINUTES,
+      lockBaseSeconds: e.LOGIN_LOCK_BASE_SECONDS,
+      lockMaxSeconds: e.LOGIN_LOCK_MAX_SECONDS,
+      requestsPerMinute: e.LOGIN_REQUESTS_PER_MINUTE,
+    },
+    dbSynchronous: e.DB_SYNCHRONOUS,
+    logRequests: e.LOG_REQUESTS,
+  };
+}
+
+function productionProblems(e: z.infer<typeof envSchema>): string[] {
+  const problems: string[] = [];
+  for (const name of ['JWT_SECRET_KEY', 'SESSION_SECRET'] as const) {
+    const weakness = secretWeakness(e[name]);
+    if (weakness) problems.push(`${name}: ${weakness} (NODE_ENV=production)`);
+  }
+  if (e.JWT_SECRET_KEY && e.JWT_SECRET_KEY === e.SESSION_SECRET) {
+    problems.push('SESSION_SECRET: must differ from JWT_SECRET_KEY (NODE_ENV=production)');
+  }
+  if (e.ADMIN_PASSWORD !== undefined && isKnownDefaultPassword(e.ADMIN_PASSWORD)) {
+    problems.push('ADMIN_PASSWORD: is a known default password; choose another or unset it (NODE_ENV=production)');
+  }
+  return problems;
+}

@@ -1,0 +1,76 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { projectRoot } from './paths.js';
+
+export type Db = Database.Database;
+
+export interface OpenOptions {
+  synchronous?: 'FULL' | 'NORMAL';
+}
+
+export function openDatabase(file: string, options: OpenOptions = {}): Db {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  return db;
+}
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+  checksum: string;
+}
+
+export function readMigrations(dir = path.join(projectRoot(), 'db', 'migrations')): Migration[] {
+  return fs.readdirSync(dir)
+    .filter((f) => /^\d{3}_[a-z0-9_]+\.sql$/.test(f))
+    .sort()
+    .map((file) => {
+      const sql = fs.readFileSync(path.join(dir, file), 'utf8');
+      return {
+        version: Number(file.slice(0, 3)),
+        name: file,
+        sql,
+        checksum: crypto.createHash('sha256').update(sql).digest('hex'),
+      };
+    });
+}
+
+/**
+ * Applies pending migrations in one IMMEDIATE transaction (so two processes starting together
+ * cannot both apply them) and records each. Refuses to start if a shipped migration was edited.
+ */
+export function migrate(db: Db, migrations = readMigrations()): string[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TEXT NOT NULL)`);
+  const applied = db.transaction(() => {
+    const done = new Map(
+      db.prepare('SELECT version, name, checksum FROM schema_migrations').all()
+        .map((r) => r as { version: number; name: string; checksum: string })
+        .map((r) => [r.version, r]),
+    );
+    const record = db.prepare(
+      'INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (@version, @name, @checksum, @appliedAt)');
+    const names: string[] = [];
+    for (const m of migrations) {
+      const previous = done.get(m.version);
+      if (previous) {
+        if (previous.checksum !== m.checksum) {
+          throw new Error(`migration ${m.name} changed after it was applied; add a new migration instead`);
+        }
+        continue;
+      }
+      db.exec(m.sql);
+      record.run({ version: m.version, name: m.name, checksum: m.checksum, appliedAt: new Date().toISOString() });
+      names.push(m.name);
+    }
+    return names;
+  }).immediate();
+  return applied;
+}

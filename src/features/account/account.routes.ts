@@ -1,0 +1,46 @@
+import { Router, type Request, type Response } from 'express';
+import { allow } from '../../http/panel-auth.js';
+import { HttpError } from '../../http/errors.js';
+import { addFlash } from '../../http/flash.js';
+import { regenerateSession } from '../../http/session.js';
+import { changePasswordFormSchema, fieldErrors } from '../auth/auth.schemas.js';
+import type { UsersService } from '../users/users.service.js';
+
+function renderForm(req: Request, res: Response, status: number, errors: Record<string, string> = {}) {
+  res.status(status).render('account/password', {
+    title: 'Change password',
+    forced: req.currentUser?.mustChangePassword ?? false,
+    errors,
+  });
+}
+
+export function createAccountRoutes(users: UsersService): Router {
+  const router = Router();
+
+  router.get('/account/password', allow('account.changeOwnPassword'), (req, res) => renderForm(req, res, 200));
+
+  router.post('/account/password', allow('account.changeOwnPassword'), async (req, res) => {
+    const parsed = changePasswordFormSchema.safeParse(req.body ?? {});
+    if (!parsed.success) return renderForm(req, res, 400, fieldErrors(parsed.error));
+    const { current_password: current, new_password: next } = parsed.data;
+    let updated;
+    try {
+      updated = await users.changeOwnPassword(req.currentUser!.id, current, next);
+    } catch (err) {
+      if (err instanceof HttpError && err.status === 400) {
+        return renderForm(req, res, 400, err.extra.fields ?? { form: err.message });
+      }
+      throw err;
+    }
+    // The change bumped the credential version, ending every session; this one continues
+    // under a fresh id.
+    await regenerateSession(req);
+    req.session.userId = updated.id;
+    req.session.credentialVersion = updated.credentialVersion;
+    req.session.authenticatedAt = Date.now();
+    addFlash(req, 'success', 'Your password has been changed. Other sessions have been signed out.');
+    res.redirect(303, '/dashboard');
+  });
+
+  return router;
+}

@@ -1,0 +1,125 @@
+import type { Db } from '../../db.js';
+
+export const ROLES = ['worker', 'manager', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface User {
+  id: number;
+  username: string;
+  passwordHash: string;
+  role: Role;
+  createdBy: number | null;
+  isOwner: boolean;
+  isActive: boolean;
+  mustChangePassword: boolean;
+  credentialVersion: number;
+  createdAt: string;
+  updatedAt: string;
+  passwordChangedAt: string | null;
+  lastLoginAt: string | null;
+  lastLoginIp: string | null;
+  terminatedAt: string | null;
+  terminatedBy: number | null;
+}
+
+interface UserRow {
+  id: number;
+  username: string;
+  password_hash: string;
+  role: Role;
+  created_by: number | null;
+  is_owner: number;
+  is_active: number;
+  must_change_password: number;
+  credential_version: number;
+  created_at: string;
+  updated_at: string;
+  password_changed_at: string | null;
+  last_login_at: string | null;
+  last_login_ip: string | null;
+  terminated_at: string | null;
+  terminated_by: number | null;
+}
+
+const COLUMNS = `id, username, password_hash, role, created_by, is_owner, is_active, must_change_password,
+  credential_version, created_at, updated_at, password_changed_at, last_login_at, last_login_ip,
+  terminated_at, terminated_by`;
+
+function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    username: row.username,
+    passwordHash: row.password_hash,
+    role: row.role,
+    createdBy: row.created_by,
+    isOwner: row.is_owner === 1,
+    isActive: row.is_active === 1,
+    mustChangePassword: row.must_change_password === 1,
+    credentialVersion: row.credential_version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    passwordChangedAt: row.password_changed_at,
+    lastLoginAt: row.last_login_at,
+    lastLoginIp: row.last_login_ip,
+    terminatedAt: row.terminated_at,
+    terminatedBy: row.terminated_by,
+  };
+}
+
+export interface NewUser {
+  username: string;
+  passwordHash: string;
+  role: Role;
+  createdBy: number | null;
+  isOwner: boolean;
+  mustChangePassword: boolean;
+  now: string;
+}
+
+export function createUsersRepo(db: Db) {
+  const byId = db.prepare<{ id: number }, UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = @id`);
+  const byUsername = db.prepare<{ username: string }, UserRow>(
+    `SELECT ${COLUMNS} FROM users WHERE username = @username COLLATE NOCASE`);
+  const count = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM users');
+  const countAdmins = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM users WHERE role = 'admin'");
+  const insertUser = db.prepare(`INSERT INTO users
+      (username, password_hash, role, created_by, is_owner, must_change_password, created_at, updated_at, password_changed_at)
+    VALUES (@username, @passwordHash, @role, @createdBy, @isOwner, @mustChangePassword, @now, @now, @now)`);
+  const setPassword = db.prepare(`UPDATE users SET password_hash = @passwordHash,
+      must_change_password = @mustChangePassword, credential_version = credential_version + 1,
+      password_changed_at = @now, updated_at = @now
+    WHERE id = @id`);
+  const setHash = db.prepare('UPDATE users SET password_hash = @passwordHash WHERE id = @id');
+  const setLastLogin = db.prepare('UPDATE users SET last_login_at = @now, last_login_ip = @ip WHERE id = @id');
+
+  return {
+    findById: (id: number): User | null => {
+      const row = byId.get({ id });
+      return row ? toUser(row) : null;
+    },
+    findByUsername: (username: string): User | null => {
+      const row = byUsername.get({ username });
+      return row ? toUser(row) : null;
+    },
+    count: (): number => count.get()!.n,
+    countAdmins: (): number => countAdmins.get()!.n,
+    insert: (user: NewUser): number =>
+      Number(insertUser.run({
+        ...user,
+        isOwner: user.isOwner ? 1 : 0,
+        mustChangePassword: user.mustChangePassword ? 1 : 0,
+      }).lastInsertRowid),
+    updatePassword: (id: number, passwordHash: string, mustChangePassword: boolean, now: string): void => {
+      setPassword.run({ id, passwordHash, mustChangePassword: mustChangePassword ? 1 : 0, now });
+    },
+    /** Replaces a hash with a stronger one for the same password: sessions stay valid. */
+    upgradeHash: (id: number, passwordHash: string): void => {
+      setHash.run({ id, passwordHash });
+    },
+    recordLogin: (id: number, ip: string, now: string): void => {
+      setLastLogin.run({ id, ip, now });
+    },
+  };
+}
+
+export type UsersRepo = ReturnType<typeof createUsersRepo>;

@@ -1,0 +1,86 @@
+import crypto from 'node:crypto';
+import type { Db } from '../../db.js';
+import { BadRequest, Conflict, Unauthorized } from '../../http/errors.js';
+import { checkPassword } from '../auth/password-policy.js';
+import { hashPassword, verifyPassword } from '../auth/password.js';
+import { usernameSchema } from './users.schemas.js';
+import { createUsersRepo, type User } from './users.repo.js';
+
+export interface UsersServiceOptions {
+  passwordRequireClasses: boolean;
+  now?: () => Date;
+}
+
+export function createUsersService(db: Db, options: UsersServiceOptions) {
+  const repo = createUsersRepo(db);
+  const now = () => (options.now?.() ?? new Date()).toISOString();
+
+  function validUsername(raw: unknown): string {
+    const parsed = usernameSchema.safeParse(raw);
+    if (!parsed.success) {
+      const message = parsed.error.issues[0]?.message ?? 'Invalid username';
+      throw new BadRequest(message, { username: message });
+    }
+    return parsed.data;
+  }
+
+  function assertPasswordAllowed(password: string, username: string, field = 'password'): void {
+    const failure = checkPassword(password, { username, requireClasses: options.passwordRequireClasses });
+    if (failure) throw new BadRequest(failure.message, { [field]: failure.message });
+  }
+
+  /** Creates an admin; the first admin ever created becomes the owner. */
+  async function createAdmin(input: { username: string; password: string; mustChangePassword?: boolean }): Promise<User> {
+    const username = validUsername(input.username);
+    assertPasswordAllowed(input.password, username);
+    const passwordHash = await hashPassword(input.password);
+    const id = db.transaction(() => {
+      if (repo.findByUsername(username)) throw new Conflict('Username already exists', { username: 'Username already exists' });
+      return repo.insert({
+        username,
+        passwordHash,
+        role: 'admin',
+        createdBy: null,
+        isOwner: repo.countAdmins() === 0,
+        mustChangePassword: input.mustChangePassword ?? false,
+        now: now(),
+      });
+    }).immediate();
+    return repo.findById(id)!;
+  }
+
+  /**
+   * On a store with no users: the configured admin becomes the owner, or one with a random
+   * password that must be changed at first login. Returns the generated password, if any.
+   */
+  async function ensureFirstAdmin(configured: { username: string; password: string | undefined }) {
+    if (repo.count() > 0) return null;
+    if (configured.password !== undefined) {
+      const user = await createAdmin({ username: configured.username, password: configured.password });
+      return { user, generatedPassword: null };
+    }
+    const generatedPassword = crypto.randomBytes(18).toString('base64url');
+    const user = await createAdmin({ username: configured.username, password: generatedPassword, mustChangePassword: true });
+    return { user, generatedPassword };
+  }
+
+  /** Changes a user's own password: ends every other session and token of theirs. */
+  async function changeOwnPassword(userId: number, currentPassword: string, newPassword: string): Promise<User> {
+    const user = repo.findById(userId);
+    if (!user || !user.isActive) throw new Unauthorized();
+    if (!(await verifyPassword(user.passwordHash, currentPassword))) {
+      throw new BadRequest('Current password is incorrect', { current_password: 'Current password is incorrect' });
+    }
+    if (currentPassword === newPassword) {
+      const message = 'New password must differ from the current one';
+      throw new BadRequest(message, { new_password: message });
+    }
+    assertPasswordAllowed(newPassword, user.username, 'new_password');
+    repo.updatePassword(user.id, await hashPassword(newPassword), false, now());
+    return repo.findById(user.id)!;
+  }
+
+  return { repo, createAdmin, ensureFirstAdmin, changeOwnPassword };
+}
+
+export type UsersService = ReturnType<typeof createUsersService>;

@@ -1,0 +1,47 @@
+import type { ErrorRequestHandler, Request } from 'express';
+import { describeError, type ErrorReply } from './errors.js';
+import type { Logger } from './logger.js';
+
+function report(logger: Logger, req: Request, err: unknown, reply: ErrorReply): void {
+  if (!reply.unexpected) return;
+  const e = err instanceof Error ? err : new Error(String(err));
+  logger.error('unhandled error', { id: req.id, method: req.method, path: req.path, error: e.message, stack: e.stack });
+}
+
+/** JSON surface: always `{"error": "..."}` (plus code/fields), never a stack. */
+export function jsonErrorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, next) => {
+    const reply = describeError(err);
+    report(logger, req, err, reply);
+    if (res.headersSent) return next(err);
+    if (reply.retryAfterSeconds) res.set('Retry-After', String(reply.retryAfterSeconds));
+    res.status(reply.status).json({ error: reply.message, code: reply.code, ...(reply.fields ? { fields: reply.fields } : {}) });
+  };
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad request', 401: 'Sign-in required', 403: 'Forbidden', 404: 'Page not found',
+  413: 'Request too large', 429: 'Too many requests', 500: 'Something went wrong', 503: 'Busy',
+};
+
+/** HTML surface: an error page in the layout; unexpected errors show only the request id. */
+export function htmlErrorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, next) => {
+    const reply = describeError(err);
+    report(logger, req, err, reply);
+    if (res.headersSent) return next(err);
+    if (reply.retryAfterSeconds) res.set('Retry-After', String(reply.retryAfterSeconds));
+    const view = reply.code === 'csrf' && req.path === '/login' ? 'auth/login' : 'errors/error';
+    const locals = {
+      title: TITLES[reply.status] ?? 'Error', status: reply.status, message: reply.message, requestId: req.id,
+      username: '', errors: {}, notice: null,
+    };
+    res.status(reply.status).render(view, locals, (renderError, html) => {
+      if (renderError) {
+        report(logger, req, renderError, { ...reply, unexpected: true });
+        return res.type('text').send(`${locals.title} (request ${req.id})`);
+      }
+      res.send(html);
+    });
+  };
+}

@@ -1,0 +1,46 @@
+import type { RequestHandler } from 'express';
+import { audienceOf, can, type Action } from '../permissions.js';
+import type { UsersRepo } from '../features/users/users.repo.js';
+import { Forbidden } from './errors.js';
+import { addFlash } from './flash.js';
+import { regenerateSession } from './session.js';
+
+/**
+ * Resolves the session's user on every request, so termination, a password change or a role
+ * change ends a panel session at once; also enforces the absolute session lifetime.
+ */
+export function loadPanelUser(users: UsersRepo, absoluteHours: number): RequestHandler {
+  return async (req, res, next) => {
+    const { userId, credentialVersion, authenticatedAt } = req.session;
+    if (userId === undefined) return next();
+    const user = users.findById(userId);
+    const tooOld = Date.now() - (authenticatedAt ?? 0) > absoluteHours * 3_600_000;
+    if (!user || !user.isActive || user.credentialVersion !== credentialVersion || tooOld || !can(user, 'panel.enter')) {
+      await regenerateSession(req);
+      addFlash(req, 'info', 'Your session has ended. Please sign in again.');
+      return next();
+    }
+    req.currentUser = user;
+    res.locals.currentUser = user;
+    next();
+  };
+}
+
+/** Until a forced password change is done, every page leads to it. */
+export const requirePasswordChange: RequestHandler = (req, res, next) => {
+  if (req.currentUser?.mustChangePassword && req.path !== '/account/password' && req.path !== '/logout') {
+    return res.redirect(303, '/account/password');
+  }
+  next();
+};
+
+/** The route guard: the action must be in the permission table, and the user allowed it. */
+export function allow(action: Action): RequestHandler {
+  const audience = audienceOf(action);
+  return (req, res, next) => {
+    if (audience === 'anyone') return next();
+    if (!req.currentUser) return res.redirect(303, '/login');
+    if (!can(req.currentUser, action)) throw new Forbidden('You do not have permission to do that.');
+    next();
+  };
+}

@@ -1,0 +1,68 @@
+import express, { Router } from 'express';
+import type session from 'express-session';
+import { csrfSync } from 'csrf-sync';
+import type { Config } from './config.js';
+import type { Db } from './db.js';
+import { createAccountRoutes } from './features/account/account.routes.js';
+import type { AuthService } from './features/auth/auth.service.js';
+import { createAuthRoutes } from './features/auth/auth.routes.js';
+import { createDashboardRoutes } from './features/dashboard/dashboard.routes.js';
+import type { UsersService } from './features/users/users.service.js';
+import { htmlErrorHandler } from './http/error-handlers.js';
+import { NotFound } from './http/errors.js';
+import { exposeFlash } from './http/flash.js';
+import type { Logger } from './http/logger.js';
+import { loadPanelUser, requirePasswordChange } from './http/panel-auth.js';
+import { sessionMiddleware } from './http/session.js';
+
+export interface PanelDeps {
+  config: Config;
+  db: Db;
+  logger: Logger;
+  sessionStore: session.Store;
+  users: UsersService;
+  auth: AuthService;
+}
+
+/** The browser surface: sessions, CSRF on every state change, HTML pages and errors. */
+export function createPanel(deps: PanelDeps): Router {
+  const { config } = deps;
+  const { csrfSynchronisedProtection, generateToken } = csrfSync({
+    getTokenFromRequest: (req) => {
+      const fromBody: unknown = req.body?._csrf;
+      return typeof fromBody === 'string' ? fromBody : (req.headers['x-csrf-token'] as string | undefined);
+    },
+  });
+
+  const panel = Router();
+  panel.use((_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
+  panel.use(sessionMiddleware(config, deps.sessionStore));
+  // View locals come before anything that can fail, so error pages render in the layout.
+  panel.use(exposeFlash);
+  panel.use((req, res, next) => {
+    // A function, so a token (and a session) is made only for pages that show a form.
+    res.locals.csrfToken = () => generateToken(req);
+    res.locals.currentPath = req.path;
+    next();
+  });
+  panel.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 }));
+  panel.use(loadPanelUser(deps.users.repo, config.session.absoluteHours));
+  panel.use(csrfSynchronisedProtection);
+  panel.use(requirePasswordChange);
+
+  panel.use(createAuthRoutes(deps.auth, {
+    cookie: { name: config.session.cookieName, secure: config.session.secureCookie },
+    requestsPerMinute: config.throttle.requestsPerMinute,
+  }));
+  panel.use(createAccountRoutes(deps.users));
+  panel.use(createDashboardRoutes(deps.db));
+
+  panel.use(() => {
+    throw new NotFound('There is no page at this address.');
+  });
+  panel.use(htmlErrorHandler(deps.logger));
+  return panel;
+}

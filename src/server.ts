@@ -1,0 +1,68 @@
+import path from 'node:path';
+import { createApp, createServices } from './app.js';
+import { ConfigError, loadConfig, readEnvironment } from './config.js';
+import { migrate, openDatabase } from './db.js';
+import { createJsonLogger } from './http/logger.js';
+import { createSessionStore } from './http/session.js';
+
+// Data files (database, sessions, generated secrets, backups) are readable by this user only.
+process.umask(0o077);
+const logger = createJsonLogger();
+
+async function main(): Promise<void> {
+  const config = loadConfig(readEnvironment());
+  const db = openDatabase(path.join(config.dataDir, 'security.db'), { synchronous: config.dbSynchronous });
+  const applied = migrate(db);
+  if (applied.length > 0) logger.info('migrations applied', { migrations: applied.join(', ') });
+
+  const sessionStore = await createSessionStore(config.dataDir);
+  const services = createServices({ config, db, sessionStore, logger });
+  const first = await services.users
+    .ensureFirstAdmin({ username: config.adminUsername, password: config.adminPassword })
+    .catch((err: Error) => fail(`cannot create the first admin from ADMIN_USERNAME/ADMIN_PASSWORD: ${err.message}`));
+  if (first?.generatedPassword) {
+    // Printed once, to the console only (not the JSON log), and must be changed at first sign-in.
+    process.stdout.write(`\nFirst admin created.\n  username: ${first.user.username}\n  password: ${first.generatedPassword}\n` +
+      'You must choose a new password at first sign-in. This password is not shown again.\n\n');
+  } else if (first) {
+    logger.info('first admin created from ADMIN_USERNAME/ADMIN_PASSWORD', { username: first.user.username });
+  }
+
+  const purge = setInterval(() => services.throttle.purgeIdle(), 10 * 60_000);
+  purge.unref();
+
+  const app = createApp({ config, db, sessionStore, logger }, services);
+  const server = app.listen(config.port, config.host, () => {
+    logger.info('listening', { url: `http://${config.host}:${config.port}`, env: config.env, dataDir: config.dataDir });
+  });
+  server.on('error', (err) => fail(err.message));
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal });
+    clearInterval(purge);
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    server.close(async () => {
+      await sessionStore.close().catch(() => undefined);
+      db.close();
+      logger.info('stopped');
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+function fail(message: string): never {
+  process.stderr.write(`nexus-security: ${message}\n`);
+  process.exit(1);
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) fail(`configuration error: ${err.problems.join('; ')}`);
+  fail(err instanceof Error ? err.message : String(err));
+});

@@ -1,0 +1,23 @@
+import 'express-session';
+import type { User } from '../features/users/users.repo.js';
+
+export interface Flash {
+  type: 'success' | 'error' | 'info';
+  message: string;
+}
+
+declare module 'express-session' {
+  interface SessionData {
+    userId: number;
+    credentialVersion: number;
+    authenticatedAt: number;
+    flash: Flash[];
+  }
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    id: string;
+    currentUser?: User;
+  }
+}
