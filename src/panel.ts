@@ -20,6 +20,7 @@ export interface PanelDeps {
   db: Db;
   logger: Logger;
   sessionStore: session.Store;
+  clock?: () => number;
   users: UsersService;
   auth: AuthService;
 }
@@ -49,7 +50,7 @@ export function createPanel(deps: PanelDeps): Router {
     next();
   });
   panel.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 }));
-  panel.use(loadPanelUser(deps.users.repo, config.session.absoluteHours));
+  panel.use(loadPanelUser(deps.users.repo, config.session.absoluteHours, deps.clock));
   panel.use(csrfSynchronisedProtection);
   panel.use(requirePasswordChange);
 

@@ -9,12 +9,12 @@ import { regenerateSession } from './session.js';
  * Resolves the session's user on every request, so termination, a password change or a role
  * change ends a panel session at once; also enforces the absolute session lifetime.
  */
-export function loadPanelUser(users: UsersRepo, absoluteHours: number): RequestHandler {
+export function loadPanelUser(users: UsersRepo, absoluteHours: number, clock: () => number = Date.now): RequestHandler {
   return async (req, res, next) => {
     const { userId, credentialVersion, authenticatedAt } = req.session;
     if (userId === undefined) return next();
     const user = users.findById(userId);
-    const tooOld = Date.now() - (authenticatedAt ?? 0) > absoluteHours * 3_600_000;
+    const tooOld = clock() - (authenticatedAt ?? 0) > absoluteHours * 3_600_000;
     if (!user || !user.isActive || user.credentialVersion !== credentialVersion || tooOld || !can(user, 'panel.enter')) {
       await regenerateSession(req);
       addFlash(req, 'info', 'Your session has ended. Please sign in again.');

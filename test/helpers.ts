@@ -1,0 +1,93 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import request from 'supertest';
+import { createApp, createServices } from '../src/app.js';
+import { loadConfig, type Env } from '../src/config.js';
+import { migrate, openDatabase, type Db } from '../src/db.js';
+import { hashPassword } from '../src/features/auth/password.js';
+import type { Role } from '../src/features/users/users.repo.js';
+import { createJsonLogger, type Logger } from '../src/http/logger.js';
+import { createSessionStore } from '../src/http/session.js';
+
+export const STRONG_PASSWORD = 'correct horse battery staple 42';
+
+export function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'nexus-test-'));
+}
+
+export interface TestContext {
+  app: ReturnType<typeof createApp>;
+  db: Db;
+  dir: string;
+  services: ReturnType<typeof createServices>;
+  logLines: string[];
+  clock: { now: number };
+  close(): Promise<void>;
+}
+
+/** The real app over a real SQLite file (migrated) and a real session store, in a temp dir. */
+export async function makeTestApp(env: Env = {}): Promise<TestContext> {
+  const dir = tempDir();
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATA_DIR: dir,
+    JWT_SECRET_KEY: 'test-jwt-key-0123456789abcdefghijklmnopqrstuvwxyz',
+    SESSION_SECRET: 'test-session-key-0123456789abcdefghijklmnopqrstuvwxyz',
+    ...env,
+  });
+  const db = openDatabase(path.join(dir, 'security.db'));
+  migrate(db);
+  const sessionStore = await createSessionStore(dir);
+  const logLines: string[] = [];
+  const logger: Logger = createJsonLogger((line) => logLines.push(line));
+  const clock = { now: Date.now() };
+  const deps = { config, db, sessionStore, logger, clock: () => clock.now };
+  const services = createServices(deps);
+  const app = createApp(deps, services);
+  return {
+    app, db, dir, services, logLines, clock,
+    async close() {
+      await sessionStore.close();
+      db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+let counter = 0;
+export function uniqueName(prefix = 'user'): string {
+  counter += 1;
+  return `${prefix}${process.pid}x${counter}`;
+}
+
+/** Inserts an account directly (the users API arrives later); returns its id. */
+export async function insertUser(db: Db, fields: { username?: string; password?: string; role?: Role; isOwner?: boolean; mustChangePassword?: boolean } = {}) {
+  const username = fields.username ?? uniqueName(fields.role ?? 'user');
+  const now = new Date().toISOString();
+  const info = db.prepare(`INSERT INTO users (username, password_hash, role, is_owner, must_change_password, created_at, updated_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?)`).run(username, await hashPassword(fields.password ?? STRONG_PASSWORD),
+    fields.role ?? 'admin', fields.isOwner ? 1 : 0, fields.mustChangePassword ? 1 : 0, now, now);
+  return { id: Number(info.lastInsertRowid), username, password: fields.password ?? STRONG_PASSWORD };
+}
+
+export function csrfFrom(html: string): string {
+  const match = /name="_csrf" value="([^"]+)"/.exec(html);
+  if (!match?.[1]) throw new Error('no CSRF token in page');
+  return match[1];
+}
+
+export function sessionCookie(res: request.Response): string | undefined {
+  const cookies = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
+  return cookies.find((c) => c.startsWith('nexus.sid='))?.split(';')[0];
+}
+
+/** Signs in through the real form with an agent that keeps cookies. */
+export async function signIn(agent: ReturnType<typeof request.agent>, username: string, password: string) {
+  const page = await agent.get('/login');
+  return agent.post('/login').type('form').send({ _csrf: csrfFrom(page.text), username, password });
+}
+
+export function count(db: Db, sql: string, ...params: unknown[]): number {
+  return (db.prepare(sql).get(...params) as { n: number }).n;
+}
