@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import request from 'supertest';
+import { csrfFrom, insertUser, makeTestApp, signIn, type TestContext } from './helpers.js';
+
+let ctx: TestContext;
+before(async () => {
+  ctx = await makeTestApp();
+});
+after(() => ctx.close());
+
+describe('security headers', () => {
+  test('pages carry a strict CSP and the usual hardening headers, without X-Powered-By', async () => {
+    const res = await request(ctx.app).get('/login');
+    const csp = res.headers['content-security-policy'] ?? '';
+    assert.match(csp, /default-src 'self'/);
+    assert.match(csp, /script-src 'self'(;|$)/);
+    assert.match(csp, /style-src 'self'(;|$)/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.match(csp, /object-src 'none'/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    assert.equal(res.headers['x-content-type-options'], 'nosniff');
+    assert.equal(res.headers['referrer-policy'], 'no-referrer');
+    assert.equal(res.headers['x-frame-options'], 'SAMEORIGIN');
+    assert.equal(res.headers['x-powered-by'], undefined);
+    assert.match(res.headers['cache-control'] ?? '', /no-store/);
+  });
+
+  test('the session cookie is HttpOnly, SameSite=Lax, under its own name, and not Secure in development', async () => {
+    const res = await request(ctx.app).get('/login');
+    const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? [])[0] ?? '';
+    assert.match(cookie, /^nexus\.sid=/);
+    assert.match(cookie, /HttpOnly/);
+    assert.match(cookie, /SameSite=Lax/);
+    assert.doesNotMatch(cookie, /Secure/);
+  });
+
+  test('in production behind a trusted proxy the cookie is Secure with the __Host- prefix, and HSTS is sent', async () => {
+    const prod = await makeTestApp({ NODE_ENV: 'production', TRUST_PROXY: '1' });
+    try {
+      const res = await request(prod.app).get('/login').set('X-Forwarded-Proto', 'https');
+      const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? [])[0] ?? '';
+      assert.match(cookie, /^__Host-nexus\.sid=/);
+      assert.match(cookie, /; Secure/);
+      assert.match(res.headers['strict-transport-security'] ?? '', /max-age=31536000/);
+      const plain = await request(prod.app).get('/login');
+      assert.equal(plain.headers['set-cookie'], undefined, 'no session cookie over plain HTTP');
+    } finally {
+      await prod.close();
+    }
+  });
+});
+
+describe('errors', () => {
+  test('unknown JSON routes answer a JSON 404', async () => {
+    for (const url of ['/api/nothing', '/auth/nothing']) {
+      const res = await request(ctx.app).get(url);
+      assert.equal(res.status, 404);
+      assert.match(res.headers['content-type'] ?? '', /application\/json/);
+      assert.equal(res.body.error, 'Not found');
+    }
+  });
+
+  test('malformed JSON answers 400 and an oversized JSON body 413, both as JSON without a stack', async () => {
+    const bad = await request(ctx.app).post('/api/anything').set('Content-Type', 'application/json').send('{"broken":');
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error, 'Malformed JSON body');
+    const big = await request(ctx.app).post('/api/anything').set('Content-Type', 'application/json')
+      .send(JSON.stringify({ blob: 'x'.repeat(3 * 1024 * 1024) }));
+    assert.equal(big.status, 413);
+    assert.equal(big.body.error, 'Request body too large');
+    for (const res of [bad, big]) assert.doesNotMatch(res.text, /at .*\.(js|ts):\d+/);
+  });
+
+  test('unknown pages answer an HTML 404 in the layout', async () => {
+    const res = await request(ctx.app).get('/no/such/page');
+    assert.equal(res.status, 404);
+    assert.match(res.headers['content-type'] ?? '', /text\/html/);
+    assert.match(res.text, /<h1>Page not found<\/h1>/);
+  });
+
+  test('an oversized form answers 413 as a page', async () => {
+    const res = await request(ctx.app).post('/login').type('form').send({ username: 'a', password: 'x'.repeat(40 * 1024) });
+    assert.equal(res.status, 413);
+    assert.match(res.text, /Request too large/);
+  });
+
+  test('an unexpected failure shows a generic page with a reference, never the error itself', async () => {
+    const own = await makeTestApp();
+    try {
+      const admin = await insertUser(own.db, { role: 'admin' });
+      const agent = request.agent(own.app);
+      await signIn(agent, admin.username, admin.password);
+      own.db.exec('ALTER TABLE users RENAME COLUMN is_active TO broken_column');
+      const res = await agent.get('/dashboard');
+      assert.equal(res.status, 500);
+      assert.match(res.text, /Something went wrong/);
+      assert.match(res.text, new RegExp(res.headers['x-request-id']!));
+      assert.doesNotMatch(res.text, /SqliteError|no such column|broken_column|at .*\.ts:\d+/);
+      assert.ok(own.logLines.some((l) => l.includes('"unhandled error"') && l.includes(res.headers['x-request-id']!)));
+    } finally {
+      await own.close();
+    }
+  });
+});
+
+describe('health and logs', () => {
+  test('GET /health reports healthy after asking the database', async () => {
+    const res = await request(ctx.app).get('/health');
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body, { status: 'healthy', service: 'security-backend' });
+  });
+
+  test('request logs are structured and never contain passwords, cookies or CSRF tokens', async () => {
+    const own = await makeTestApp({ LOG_REQUESTS: 'true' });
+    try {
+      const admin = await insertUser(own.db, { role: 'admin' });
+      const agent = request.agent(own.app);
+      const page = await agent.get('/login?next=secret-query-value');
+      const token = csrfFrom(page.text);
+      await agent.post('/login').type('form').send({ _csrf: token, username: admin.username, password: 'a wrong password here' });
+      const login = await agent.post('/login').type('form').send({ _csrf: token, username: admin.username, password: admin.password });
+      const cookie = ([] as string[]).concat(login.headers['set-cookie'] ?? [])[0]!.split(';')[0]!.split('=')[1]!;
+      const log = own.logLines.join('\n');
+      assert.ok(own.logLines.length >= 3);
+      for (const line of own.logLines) JSON.parse(line);
+      assert.match(log, /"path":"\/login"/);
+      for (const secret of [admin.password, 'a wrong password here', token, cookie, decodeURIComponent(cookie), 'secret-query-value']) {
+        assert.ok(!log.includes(secret), 'log leaks a secret');
+      }
+    } finally {
+      await own.close();
+    }
+  });
+});
