@@ -39,6 +39,7 @@ export function createApp(deps: AppDeps, services = createServices(deps)) {
   app.set('view engine', 'ejs');
   app.set('views', path.join(root, 'views'));
   app.set('env', config.isProduction ? 'production' : 'development');
+  app.set('view cache', true);
 
   app.use(requestContext(logger, config.logRequests));
   app.use(securityHeaders(config.isProduction));

@@ -62,6 +62,8 @@ const envSchema = z.object({
   LOG_REQUESTS: bool(true),
 });
 
+export const CONFIG_VARIABLES = Object.keys(envSchema.shape);
+
 export type Env = Record<string, string | undefined>;
 
 export interface Config {

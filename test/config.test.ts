@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { ConfigError, loadConfig, readEnvironment } from '../src/config.js';
+import { CONFIG_VARIABLES, ConfigError, loadConfig, readEnvironment } from '../src/config.js';
 import { tempDir } from './helpers.js';
-import { runTs } from './process.js';
+import { ROOT, runTs } from './process.js';
 
 const GOOD_JWT = 'kR4nD0m-JWT-s3cr3t-with-enough-entropy-9f8e7d6c';
 const GOOD_SESSION = 'Zq8wX2vB6nM4lK9jH3gF7dS1aP5oI0uY-session-key';
@@ -105,5 +105,18 @@ describe('production refusals', () => {
     });
     assert.equal(res.code, 1);
     assert.match(res.stderr, /ADMIN_PASSWORD: is a known default password/);
+  });
+});
+
+describe('.env.example', () => {
+  test('lists every variable, and copied as-is gives a working development configuration', () => {
+    const text = fs.readFileSync(path.join(ROOT, '.env.example'), 'utf8');
+    const listed = [...text.matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]);
+    assert.deepEqual([...listed].sort(), [...CONFIG_VARIABLES].sort());
+    const dir = tempDir();
+    fs.copyFileSync(path.join(ROOT, '.env.example'), path.join(dir, '.env'));
+    const config = loadConfig({ ...readEnvironment(dir, {}), DATA_DIR: dir });
+    assert.equal(config.port, 5501);
+    assert.equal(config.adminPassword, undefined);
   });
 });
