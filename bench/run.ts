@@ -3,10 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { argon2Timings, commitRate } from './micro.js';
+import { loadWithoutKeepAlive } from './no-keepalive.js';
 import { ROOT, startProcess, type Server } from './servers.js';
 
 // Loopback only, every run bounded: DURATION seconds per endpoint, CONNECTIONS sockets.
-const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
+const DURATION = Number(process.env.BENCH_SECONDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 
 interface Row {
@@ -17,15 +18,50 @@ interface Row {
   non2xx: number;
 }
 
-async function load(name: string, url: string, headers: Record<string, string> = {}): Promise<Row> {
-  await autocannon({ url, headers, connections: CONNECTIONS, duration: 1 }); // warm-up
-  const r = await autocannon({ url, headers, connections: CONNECTIONS, duration: DURATION });
+async function load(name: string, url: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Row> {
+  await autocannon({ url, headers, method, connections: CONNECTIONS, duration: 1 }); // warm-up
+  const r = await autocannon({ url, headers, method, connections: CONNECTIONS, duration: DURATION });
   return { name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx + r.errors + r.timeouts };
 }
 
 async function sessionCookie(url: string): Promise<string> {
   const res = await fetch(url + '/login');
   return (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+}
+
+async function accessToken(url: string): Promise<string> {
+  const res = await fetch(url + '/auth/login', {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username: 'bench-admin', password: 'bench owner passphrase' }),
+  });
+  const body = (await res.json()) as { access_token?: string };
+  if (!body.access_token) throw new Error('bench login failed: ' + JSON.stringify(body));
+  return body.access_token;
+}
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+
+function medianRow(runs: Row[]): Row {
+  const mid = <K extends 'rps' | 'p50' | 'p99' | 'non2xx'>(k: K) => [...runs].sort((a, b) => a[k] - b[k])[Math.floor(runs.length / 2)]![k];
+  return { name: runs[0]!.name, rps: mid('rps'), p50: mid('p50'), p99: mid('p99'), non2xx: mid('non2xx') };
+}
+
+/** Runs the measurements interleaved, ROUNDS times, and keeps each one's median: less noise on 2 cores. */
+async function interleaved(measures: Array<() => Promise<Row>>): Promise<Row[]> {
+  const runs: Row[][] = measures.map(() => []);
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (const [i, measure] of measures.entries()) runs[i]!.push(await measure());
+  }
+  return runs.map(medianRow);
+}
+
+function print(title: string, rows: Row[]): void {
+  const base = rows[0]!;
+  console.log(`\n${title}`);
+  console.log('endpoint                          req/s     p50 ms  p99 ms  non-2xx  req/s vs bare  p99 vs bare');
+  for (const r of rows) {
+    console.log(`${r.name.padEnd(32)} ${r.rps.toFixed(0).padStart(7)}  ${r.p50.toFixed(2).padStart(7)} ${r.p99.toFixed(2).padStart(7)}  ${String(r.non2xx).padStart(7)}  ${(r.rps / base.rps).toFixed(2).padStart(13)}  ${(r.p99 / Math.max(base.p99, 0.01)).toFixed(2).padStart(11)}`);
+  }
 }
 
 async function main(): Promise<void> {
@@ -35,23 +71,32 @@ async function main(): Promise<void> {
     const bare = await startProcess(['--import', 'tsx', 'bench/bare-express.ts'], {}, /listening/);
     servers.push(bare);
     const app = await startProcess([path.join(ROOT, 'dist/src/server.js')], {
-      DATA_DIR: dataDir, LOG_REQUESTS: 'false', ADMIN_USERNAME: 'bench-admin', ADMIN_PASSWORD: 'bench admin passphrase',
+      DATA_DIR: dataDir, LOG_REQUESTS: process.env.BENCH_LOG_REQUESTS ?? 'false', ADMIN_USERNAME: 'bench-admin', ADMIN_PASSWORD: 'bench owner passphrase',
       LOGIN_REQUESTS_PER_MINUTE: '100000',
     }, /"msg":"listening"/);
     servers.push(app);
 
-    const rows = [
-      await load('bare Express GET /', bare.url + '/'),
-      await load('GET /health', app.url + '/health'),
-      await load('GET /login (new session each)', app.url + '/login'),
-      await load('GET /login (same session)', app.url + '/login', { Cookie: await sessionCookie(app.url) }),
-    ];
-    const base = rows[0]!.rps;
-    console.log(`\nHTTP, ${CONNECTIONS} keep-alive connections, ${DURATION}s each, server on one process (${os.cpus().length} cores)`);
-    console.log('endpoint                          req/s     p50 ms  p99 ms  non-2xx  vs bare');
-    for (const r of rows) {
-      console.log(`${r.name.padEnd(32)} ${r.rps.toFixed(0).padStart(7)}  ${String(r.p50).padStart(7)} ${String(r.p99).padStart(7)}  ${String(r.non2xx).padStart(7)}  ${(r.rps / base).toFixed(2)}`);
-    }
+    const bearer = { Authorization: `Bearer ${await accessToken(app.url)}` };
+    const cookie = await sessionCookie(app.url);
+    const setting = `${CONNECTIONS} connections, ${DURATION}s per run, median of ${ROUNDS} interleaved runs, each server in one process (${os.cpus().length} cores)`;
+    print(`Pages and health, keep-alive; ${setting}`, await interleaved([
+      () => load('bare Express GET /', bare.url + '/'),
+      () => load('GET /health', app.url + '/health'),
+      () => load('GET /login (new session each)', app.url + '/login'),
+      () => load('GET /login (same session)', app.url + '/login', { Cookie: cookie }),
+    ]));
+    print(`POST /auth/validate with a valid token vs a bare Express POST, keep-alive; ${setting}`, await interleaved([
+      () => load('bare Express POST /', bare.url + '/', {}, 'POST'),
+      () => load('POST /auth/validate', app.url + '/auth/validate', bearer, 'POST'),
+    ]));
+    const fresh = async (name: string, url: string, headers: Record<string, string> = {}): Promise<Row> => {
+      const r = await loadWithoutKeepAlive(url, { method: 'POST', headers, connections: CONNECTIONS, seconds: DURATION });
+      return { name, rps: r.rps, p50: r.p50, p99: r.p99, non2xx: r.failures };
+    };
+    print(`The same with a new connection per request (no keep-alive); ${setting}`, await interleaved([
+      () => fresh('bare Express POST /', bare.url + '/'),
+      () => fresh('POST /auth/validate', app.url + '/auth/validate', bearer),
+    ]));
   } finally {
     for (const s of servers) await s.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });

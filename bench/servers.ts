@@ -28,8 +28,12 @@ export async function startProcess(args: string[], env: Record<string, string>, 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
+  // Keep only the start of the output (enough to see "listening"); request logs are dropped.
+  const collect = (d: Buffer) => {
+    if (output.length < 64 * 1024) output += d;
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
   const deadline = Date.now() + 30_000;
   while (!ready.test(output)) {
     if (Date.now() > deadline || child.exitCode !== null) throw new Error(`server did not start:\n${output}`);

@@ -1,19 +1,46 @@
-import express, { Router } from 'express';
+import { Router } from 'express';
+import cors from 'cors';
+import { createAuthApi } from './features/auth/auth.api.js';
+import type { TokenAuthService } from './features/auth/token-auth.service.js';
 import { jsonErrorHandler } from './http/error-handlers.js';
 import { NotFound } from './http/errors.js';
 import type { Logger } from './http/logger.js';
+import { jsonSecurityHeaders } from './http/security-headers.js';
 
 export interface ApiDeps {
   logger: Logger;
+  tokens: TokenAuthService;
+  allowedOrigins: string[];
+  apiLoginRequestsPerMinute: number;
+  isProduction: boolean;
 }
 
-/** The JSON surface for the main app (/auth/*, /api/*): bearer tokens, JSON errors. */
+const JSON_PREFIXES = ['/auth', '/api'];
+
+/**
+ * The JSON surface for the main app (/auth/*, /api/*): bearer tokens, CORS for the main
+ * app's origins only, JSON errors. Other paths pass through to the panel.
+ */
 export function createApi(deps: ApiDeps): Router {
-  const api = Router();
-  api.use(express.json({ limit: '2mb' }));
-  api.use(() => {
+  const corsPolicy = cors({
+    origin: deps.allowedOrigins,
+    methods: ['GET', 'POST', 'PUT', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type'],
+    credentials: false,
+    maxAge: 600,
+  });
+  const headers = jsonSecurityHeaders(deps.isProduction);
+  const surface = Router();
+  surface.use(JSON_PREFIXES, (req, res, next) => {
+    headers(req, res, () => undefined);
+    // Only browsers send Origin; the main app's server-side calls skip the CORS work entirely.
+    if (req.headers.origin) return corsPolicy(req, res, next);
+    next();
+  });
+  surface.use('/auth', createAuthApi(deps.tokens, deps.apiLoginRequestsPerMinute));
+  surface.use(JSON_PREFIXES, () => {
     throw new NotFound('Not found');
   });
-  api.use(jsonErrorHandler(deps.logger));
-  return api;
+  surface.use(jsonErrorHandler(deps.logger));
+  return surface;
 }

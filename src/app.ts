@@ -4,13 +4,16 @@ import type session from 'express-session';
 import { createApi } from './api.js';
 import type { Config } from './config.js';
 import type { Db } from './db.js';
+import { createEventsRepo } from './features/activity/events.repo.js';
 import { createAuthService } from './features/auth/auth.service.js';
+import { createTokenAuthService } from './features/auth/token-auth.service.js';
+import { createTokenSigner } from './features/auth/tokens.js';
 import { createThrottle } from './features/auth/throttle.js';
 import { createUsersService } from './features/users/users.service.js';
 import { allow } from './http/panel-auth.js';
 import type { Logger } from './http/logger.js';
 import { requestContext } from './http/request-context.js';
-import { securityHeaders } from './http/security-headers.js';
+import { jsonSecurityHeaders, securityHeaders } from './http/security-headers.js';
 import { createPanel } from './panel.js';
 import { projectRoot } from './paths.js';
 
@@ -26,8 +29,11 @@ export function createServices(deps: AppDeps) {
   const { config, db } = deps;
   const users = createUsersService(db, { passwordRequireClasses: config.passwordRequireClasses });
   const throttle = createThrottle(db, config.throttle, config.sessionSecret, deps.clock);
-  const auth = createAuthService(users.repo, throttle);
-  return { users, throttle, auth };
+  const events = createEventsRepo(db, deps.clock);
+  const auth = createAuthService(users.repo, throttle, events);
+  const signer = createTokenSigner(config.jwtSecret, deps.clock);
+  const tokens = createTokenAuthService({ db, auth, users, signer, events, settings: config.tokens, clock: deps.clock });
+  return { users, throttle, events, auth, tokens };
 }
 
 export function createApp(deps: AppDeps, services = createServices(deps)) {
@@ -40,17 +46,19 @@ export function createApp(deps: AppDeps, services = createServices(deps)) {
   app.set('views', path.join(root, 'views'));
   app.set('env', config.isProduction ? 'production' : 'development');
   app.set('view cache', true);
+  // Every response is no-store or static; ETags would only cost a hash per response.
+  app.set('etag', false);
 
   app.use(requestContext(logger, config.logRequests));
-  app.use(securityHeaders(config.isProduction));
 
   const ping = db.prepare('SELECT 1 AS ok');
-  app.get('/health', allow('health.read'), (_req, res) => {
-    res.set('Cache-Control', 'no-store');
+  app.get('/health', jsonSecurityHeaders(config.isProduction), allow('health.read'), (_req, res) => {
     res.json(ping.get() ? { status: 'healthy', service: 'security-backend' } : { status: 'unhealthy' });
   });
+  app.use(createApi({ logger, tokens: services.tokens, allowedOrigins: config.mainAppOrigins,
+    apiLoginRequestsPerMinute: config.throttle.apiRequestsPerMinute, isProduction: config.isProduction }));
 
-  app.use(['/auth', '/api'], createApi({ logger }));
+  app.use(securityHeaders(config.isProduction));
   app.use(express.static(path.join(root, 'public'), { index: false, maxAge: '1h' }));
   app.use(createPanel({ ...deps, users: services.users, auth: services.auth }));
 

@@ -58,6 +58,9 @@ const envSchema = z.object({
   LOGIN_LOCK_BASE_SECONDS: int(60, 1, 24 * 3600),
   LOGIN_LOCK_MAX_SECONDS: int(3600, 1, 7 * 24 * 3600),
   LOGIN_REQUESTS_PER_MINUTE: int(60, 1, 100000),
+  API_LOGIN_REQUESTS_PER_MINUTE: int(300, 1, 100000),
+  ACCESS_TOKEN_EXPIRES_MINUTES: int(30, 1, 24 * 60),
+  REFRESH_TOKEN_EXPIRES_DAYS: int(7, 1, 365),
   DB_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
   LOG_REQUESTS: bool(true),
 });
@@ -87,7 +90,9 @@ export interface Config {
     lockBaseSeconds: number;
     lockMaxSeconds: number;
     requestsPerMinute: number;
+    apiRequestsPerMinute: number;
   };
+  tokens: { accessMinutes: number; refreshDays: number };
   dbSynchronous: 'FULL' | 'NORMAL';
   logRequests: boolean;
 }
@@ -146,7 +151,9 @@ export function loadConfig(env: Env): Config {
       lockBaseSeconds: e.LOGIN_LOCK_BASE_SECONDS,
       lockMaxSeconds: e.LOGIN_LOCK_MAX_SECONDS,
       requestsPerMinute: e.LOGIN_REQUESTS_PER_MINUTE,
+      apiRequestsPerMinute: e.API_LOGIN_REQUESTS_PER_MINUTE,
     },
+    tokens: { accessMinutes: e.ACCESS_TOKEN_EXPIRES_MINUTES, refreshDays: e.REFRESH_TOKEN_EXPIRES_DAYS },
     dbSynchronous: e.DB_SYNCHRONOUS,
     logRequests: e.LOG_REQUESTS,
   };

@@ -10,6 +10,10 @@ export const PERMISSIONS = {
   'health.read': 'anyone',
   'session.login': 'anyone',
   'session.logout': 'signed-in',
+  // The token itself is the credential for these two; the handler verifies it.
+  'token.validate': 'anyone',
+  'token.refresh': 'anyone',
+  'account.viewOwn': 'signed-in',
   'panel.enter': ['manager', 'admin'],
   'dashboard.view': ['manager', 'admin'],
   'account.changeOwnPassword': 'signed-in',

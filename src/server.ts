@@ -28,7 +28,10 @@ async function main(): Promise<void> {
     logger.info('first admin created from ADMIN_USERNAME/ADMIN_PASSWORD', { username: first.user.username });
   }
 
-  const purge = setInterval(() => services.throttle.purgeIdle(), 10 * 60_000);
+  const purge = setInterval(() => {
+    services.throttle.purgeIdle();
+    services.tokens.purgeExpired();
+  }, 10 * 60_000);
   purge.unref();
 
   const app = createApp({ config, db, sessionStore, logger }, services);

@@ -25,3 +25,22 @@ export function securityHeaders(isProduction: boolean): RequestHandler {
     crossOriginResourcePolicy: { policy: 'same-origin' },
   });
 }
+
+/**
+ * The JSON surface serves data to the main app, never pages: it needs no CSP sources, frame
+ * or DNS-prefetch policy, only headers that stop a browser from treating JSON as anything
+ * else. Four headers instead of helmet's twelve keep /auth/validate fast.
+ */
+export function jsonSecurityHeaders(isProduction: boolean): RequestHandler {
+  const headers: Array<[string, string]> = [
+    ['Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'"],
+    ['X-Content-Type-Options', 'nosniff'],
+    ['Referrer-Policy', 'no-referrer'],
+    ['Cache-Control', 'no-store'],
+  ];
+  if (isProduction) headers.push(['Strict-Transport-Security', 'max-age=31536000; includeSubDomains']);
+  return (_req, res, next) => {
+    for (const [name, value] of headers) res.setHeader(name, value);
+    next();
+  };
+}

@@ -1,5 +1,4 @@
 import { Router, type Response } from 'express';
-import { can } from '../../permissions.js';
 import { allow } from '../../http/panel-auth.js';
 import { loginRequestLimit } from '../../http/rate-limits.js';
 import { destroySession, regenerateSession } from '../../http/session.js';
@@ -51,10 +50,11 @@ export function createAuthRoutes(auth: AuthService, options: AuthRoutesOptions):
     const username = typeof req.body?.username === 'string' ? req.body.username.trim().slice(0, 128) : '';
     if (!parsed.success) return renderLogin(res, 400, { username, errors: fieldErrors(parsed.error) });
 
-    const outcome = await auth.authenticate(parsed.data.username, parsed.data.password, req.ip ?? 'unknown');
+    const outcome = await auth.authenticate(parsed.data.username, parsed.data.password,
+      { ip: req.ip ?? 'unknown', userAgent: req.get('user-agent') ?? null, channel: 'panel', requires: 'panel.enter' });
     if (outcome.kind === 'throttled') return tooMany(res, outcome.retryAfterSeconds);
     if (outcome.kind === 'invalid') return renderLogin(res, 401, { username, message: INVALID });
-    if (!can(outcome.user, 'panel.enter')) {
+    if (outcome.kind === 'forbidden') {
       return renderLogin(res, 403, { username, message: 'This account cannot use the admin console.' });
     }
 

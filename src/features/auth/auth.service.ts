@@ -1,3 +1,5 @@
+import { can, type Action } from '../../permissions.js';
+import type { EventsRepo } from '../activity/events.repo.js';
 import type { UsersRepo, User } from '../users/users.repo.js';
 import { needsRehash, hashPassword, verifyAgainstDummy, verifyPassword } from './password.js';
 import type { Throttle } from './throttle.js';
@@ -5,26 +7,49 @@ import type { Throttle } from './throttle.js';
 export type LoginOutcome =
   | { kind: 'ok'; user: User }
   | { kind: 'invalid' }
+  | { kind: 'forbidden' }
   | { kind: 'throttled'; retryAfterSeconds: number };
 
-export function createAuthService(users: UsersRepo, throttle: Throttle, now: () => Date = () => new Date()) {
+export interface LoginMeta {
+  ip: string;
+  userAgent: string | null;
+  channel: 'panel' | 'api';
+  /** The token login about to be created, when there is one. */
+  loginRef?: string;
+  /** What the account must be allowed to do to sign in here (the panel needs panel.enter). */
+  requires?: Action;
+}
+
+export function createAuthService(users: UsersRepo, throttle: Throttle, events: EventsRepo, now: () => Date = () => new Date()) {
   /**
    * Checks a username and password. Unknown users, wrong passwords and terminated accounts
    * all answer `invalid` after the same argon2 work; a locked account or IP answers
    * `throttled` before any password is looked at, so a lock never confirms a right guess.
    */
-  async function authenticate(username: string, password: string, ip: string): Promise<LoginOutcome> {
-    const retryAfterSeconds = throttle.retryAfter(username, ip);
-    if (retryAfterSeconds > 0) return { kind: 'throttled', retryAfterSeconds };
-
+  async function authenticate(username: string, password: string, meta: LoginMeta): Promise<LoginOutcome> {
+    const base = { ip: meta.ip, userAgent: meta.userAgent };
+    const retryAfterSeconds = throttle.retryAfter(username, meta.ip);
     const user = users.findByUsername(username);
+    const actor = { userId: user?.id ?? null, username: user?.username ?? null };
+    if (retryAfterSeconds > 0) {
+      events.record({ ...base, ...actor, action: 'login', outcome: 'denied', detail: { channel: meta.channel, reason: 'throttled' } });
+      return { kind: 'throttled', retryAfterSeconds };
+    }
+
     const valid = user ? await verifyPassword(user.passwordHash, password) : await verifyAgainstDummy(password);
     if (!user || !valid || !user.isActive) {
-      throttle.recordFailure(username, ip);
+      throttle.recordFailure(username, meta.ip);
+      const reason = !user ? 'unknown_user' : !valid ? 'wrong_password' : 'inactive';
+      events.record({ ...base, ...actor, action: 'login', outcome: 'failure', detail: { channel: meta.channel, reason } });
       return { kind: 'invalid' };
     }
     throttle.recordSuccess(username);
-    users.recordLogin(user.id, ip, now().toISOString());
+    if (meta.requires && !can(user, meta.requires)) {
+      events.record({ ...base, ...actor, action: 'login', outcome: 'denied', detail: { channel: meta.channel, reason: 'role' } });
+      return { kind: 'forbidden' };
+    }
+    users.recordLogin(user.id, meta.ip, now().toISOString());
+    events.record({ ...base, ...actor, loginRef: meta.loginRef ?? null, action: 'login', outcome: 'success', detail: { channel: meta.channel } });
     if (needsRehash(user.passwordHash)) users.upgradeHash(user.id, await hashPassword(password));
     return { kind: 'ok', user: users.findById(user.id)! };
   }

@@ -65,7 +65,8 @@ export function createUsersService(db: Db, options: UsersServiceOptions) {
   }
 
   /** Changes a user's own password: ends every other session and token of theirs. */
-  async function changeOwnPassword(userId: number, currentPassword: string, newPassword: string): Promise<User> {
+  async function changeOwnPassword(userId: number, currentPassword: string, newPassword: string,
+    inSameTransaction: (updated: User) => void = () => undefined): Promise<User> {
     const user = repo.findById(userId);
     if (!user || !user.isActive) throw new Unauthorized();
     if (!(await verifyPassword(user.passwordHash, currentPassword))) {
@@ -76,8 +77,13 @@ export function createUsersService(db: Db, options: UsersServiceOptions) {
       throw new BadRequest(message, { new_password: message });
     }
     assertPasswordAllowed(newPassword, user.username, 'new_password');
-    repo.updatePassword(user.id, await hashPassword(newPassword), false, now());
-    return repo.findById(user.id)!;
+    const passwordHash = await hashPassword(newPassword);
+    return db.transaction(() => {
+      repo.updatePassword(user.id, passwordHash, false, now());
+      const updated = repo.findById(user.id)!;
+      inSameTransaction(updated);
+      return updated;
+    }).immediate();
   }
 
   return { repo, createAdmin, ensureFirstAdmin, changeOwnPassword };

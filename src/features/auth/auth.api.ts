@@ -1,0 +1,94 @@
+import express, { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { allowBearer, bearerToken, principalOf, setTokenChallenge } from '../../http/bearer.js';
+import { BadRequest } from '../../http/errors.js';
+import { allow } from '../../http/panel-auth.js';
+import { loginRequestLimit } from '../../http/rate-limits.js';
+import type { TokenAuthService } from './token-auth.service.js';
+import { InvalidToken } from './tokens.js';
+
+const loginBody = z.object({ username: z.string().trim().min(1).max(1024), password: z.string().min(1).max(4096) });
+const passwordBody = z.object({
+  current_password: z.string({ error: 'current_password is required' }).min(1, 'current_password is required').max(1024),
+  new_password: z.string({ error: 'new_password is required' }).min(1, 'new_password is required').max(1024),
+});
+
+const meta = (req: Request) => ({ ip: req.ip ?? 'unknown', userAgent: req.get('user-agent') ?? null });
+
+function tooMany(res: Response, seconds: number) {
+  res.set('Retry-After', String(seconds));
+  res.status(429).json({ error: `Too many login attempts. Try again in ${seconds} seconds.`, retry_after: seconds });
+}
+
+function refuseToken(res: Response, err: unknown, body: (message: string) => object) {
+  if (!(err instanceof InvalidToken)) throw err;
+  setTokenChallenge(res);
+  res.status(401).json(body(err.message));
+}
+
+/** The main app's token API: the original Flask contract, paths and fields kept. */
+export function createAuthApi(tokens: TokenAuthService, apiRequestsPerMinute: number): Router {
+  const router = Router();
+  const json = express.json({ limit: '16kb' });
+  const limit = loginRequestLimit(apiRequestsPerMinute, (_req, res) => tooMany(res, res.locals.retryAfterSeconds as number));
+
+  router.post('/login', limit, allow('session.login'), json, async (req, res) => {
+    const parsed = loginBody.safeParse(req.body ?? {});
+    if (!parsed.success) return res.status(400).json({ error: 'Username and password required' });
+    const result = await tokens.login(parsed.data.username.slice(0, 128), parsed.data.password.slice(0, 1024), meta(req));
+    if (result.kind === 'throttled') return tooMany(res, result.retryAfterSeconds);
+    if (result.kind !== 'ok') return res.status(401).json({ error: 'Invalid credentials' });
+    const { user } = result;
+    res.json({
+      message: 'Login successful',
+      user: { id: user.id, username: user.username, role: user.role, ...(user.mustChangePassword ? { must_change_password: true } : {}) },
+      access_token: result.accessToken,
+      refresh_token: result.refreshToken,
+    });
+  });
+
+  router.post('/validate', allow('token.validate'), async (req, res) => {
+    try {
+      const p = await tokens.authenticateAccess(bearerToken(req));
+      res.json({ valid: true, user_id: p.userId, username: p.username, role: p.role, exp: p.exp });
+    } catch (err) {
+      refuseToken(res, err, (error) => ({ valid: false, error }));
+    }
+  });
+
+  router.post('/refresh', allow('token.refresh'), async (req, res) => {
+    try {
+      const pair = await tokens.refresh(bearerToken(req), meta(req));
+      res.json({ access_token: pair.accessToken, refresh_token: pair.refreshToken });
+    } catch (err) {
+      refuseToken(res, err, (error) => ({ error }));
+    }
+  });
+
+  router.post('/logout', allowBearer(tokens, 'session.logout'), (req, res) => {
+    tokens.logout(principalOf(res), meta(req));
+    res.json({ message: 'Logged out' });
+  });
+
+  router.get('/me', allowBearer(tokens, 'account.viewOwn'), (_req, res) => {
+    const p = principalOf(res);
+    res.json({ id: p.userId, username: p.username, role: p.role, created_at: p.createdAt });
+  });
+
+  router.post('/password', allowBearer(tokens, 'account.changeOwnPassword'), json, async (req, res) => {
+    const parsed = passwordBody.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new BadRequest(issue.message, { [String(issue.path[0])]: issue.message });
+    }
+    await tokens.changePassword(principalOf(res), parsed.data.current_password, parsed.data.new_password, meta(req));
+    res.json({ message: 'Password changed' });
+  });
+
+  for (const [path, method] of [['/login', 'POST'], ['/validate', 'POST'], ['/refresh', 'POST'], ['/logout', 'POST'], ['/me', 'GET'], ['/password', 'POST']]) {
+    router.all(path!, allow('health.read'), (_req, res) => {
+      res.set('Allow', method!).status(405).json({ error: `Method not allowed; use ${method}` });
+    });
+  }
+  return router;
+}

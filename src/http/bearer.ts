@@ -1,0 +1,50 @@
+import type { Request, RequestHandler, Response } from 'express';
+import { can, type Action } from '../permissions.js';
+import type { TokenAuthService, TokenPrincipal } from '../features/auth/token-auth.service.js';
+import { InvalidToken } from '../features/auth/tokens.js';
+import { Forbidden, HttpError } from './errors.js';
+
+const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
+
+/** The token from `Authorization: Bearer …` (the only place tokens are read from). */
+export function bearerToken(req: Request): string {
+  const header = req.get('authorization');
+  if (!header) throw new InvalidToken('Missing bearer token');
+  const match = BEARER.exec(header.trim());
+  if (!match) throw new InvalidToken('Malformed bearer token');
+  return match[1]!;
+}
+
+export class TokenRefused extends HttpError {
+  constructor(message: string) {
+    super(401, message, { code: 'invalid_token' });
+  }
+}
+
+export function setTokenChallenge(res: Response): void {
+  res.set('WWW-Authenticate', 'Bearer error="invalid_token"');
+}
+
+export function principalOf(res: Response): TokenPrincipal {
+  return res.locals.principal as TokenPrincipal;
+}
+
+/**
+ * The API guard: a live access token (login not revoked, user active, role as stored now)
+ * and the permission table's yes for the action.
+ */
+export function allowBearer(tokens: TokenAuthService, action: Action): RequestHandler {
+  return async (req, res, next) => {
+    let principal: TokenPrincipal;
+    try {
+      principal = await tokens.authenticateAccess(bearerToken(req));
+    } catch (err) {
+      if (!(err instanceof InvalidToken)) throw err;
+      setTokenChallenge(res);
+      throw new TokenRefused(err.message);
+    }
+    if (!can(principal, action)) throw new Forbidden('You do not have permission to do that');
+    res.locals.principal = principal;
+    next();
+  };
+}
