@@ -2,6 +2,8 @@ import { Router } from 'express';
 import cors from 'cors';
 import { createAuthApi } from './features/auth/auth.api.js';
 import type { TokenAuthService } from './features/auth/token-auth.service.js';
+import { createUsersApi } from './features/users/users.api.js';
+import type { UserManagement } from './features/users/users.manage.js';
 import { jsonErrorHandler } from './http/error-handlers.js';
 import { NotFound } from './http/errors.js';
 import type { Logger } from './http/logger.js';
@@ -10,6 +12,7 @@ import { jsonSecurityHeaders } from './http/security-headers.js';
 export interface ApiDeps {
   logger: Logger;
   tokens: TokenAuthService;
+  manage: UserManagement;
   allowedOrigins: string[];
   apiLoginRequestsPerMinute: number;
   isProduction: boolean;
@@ -38,6 +41,7 @@ export function createApi(deps: ApiDeps): Router {
     next();
   });
   surface.use('/auth', createAuthApi(deps.tokens, deps.apiLoginRequestsPerMinute));
+  surface.use('/api/users', createUsersApi(deps.manage, deps.tokens));
   surface.use(JSON_PREFIXES, () => {
     throw new NotFound('Not found');
   });

@@ -9,6 +9,7 @@ import { createAuthService } from './features/auth/auth.service.js';
 import { createTokenAuthService } from './features/auth/token-auth.service.js';
 import { createTokenSigner } from './features/auth/tokens.js';
 import { createThrottle } from './features/auth/throttle.js';
+import { createUserManagement } from './features/users/users.manage.js';
 import { createUsersService } from './features/users/users.service.js';
 import { allow } from './http/panel-auth.js';
 import type { Logger } from './http/logger.js';
@@ -27,13 +28,14 @@ export interface AppDeps {
 
 export function createServices(deps: AppDeps) {
   const { config, db } = deps;
-  const users = createUsersService(db, { passwordRequireClasses: config.passwordRequireClasses });
-  const throttle = createThrottle(db, config.throttle, config.sessionSecret, deps.clock);
   const events = createEventsRepo(db, deps.clock);
+  const users = createUsersService(db, { passwordRequireClasses: config.passwordRequireClasses, events });
+  const throttle = createThrottle(db, config.throttle, config.sessionSecret, deps.clock);
   const auth = createAuthService(users.repo, throttle, events);
   const signer = createTokenSigner(config.jwtSecret, deps.clock);
   const tokens = createTokenAuthService({ db, auth, users, signer, events, settings: config.tokens, clock: deps.clock });
-  return { users, throttle, events, auth, tokens };
+  const manage = createUserManagement(db, events, { passwordRequireClasses: config.passwordRequireClasses });
+  return { users, throttle, events, auth, tokens, manage };
 }
 
 export function createApp(deps: AppDeps, services = createServices(deps)) {
@@ -55,12 +57,12 @@ export function createApp(deps: AppDeps, services = createServices(deps)) {
   app.get('/health', jsonSecurityHeaders(config.isProduction), allow('health.read'), (_req, res) => {
     res.json(ping.get() ? { status: 'healthy', service: 'security-backend' } : { status: 'unhealthy' });
   });
-  app.use(createApi({ logger, tokens: services.tokens, allowedOrigins: config.mainAppOrigins,
+  app.use(createApi({ logger, tokens: services.tokens, manage: services.manage, allowedOrigins: config.mainAppOrigins,
     apiLoginRequestsPerMinute: config.throttle.apiRequestsPerMinute, isProduction: config.isProduction }));
 
   app.use(securityHeaders(config.isProduction));
   app.use(express.static(path.join(root, 'public'), { index: false, maxAge: '1h' }));
-  app.use(createPanel({ ...deps, users: services.users, auth: services.auth }));
+  app.use(createPanel({ ...deps, users: services.users, auth: services.auth, manage: services.manage }));
 
   const lastResort: ErrorRequestHandler = (err, req, res, _next) => {
     logger.error('unhandled error outside a surface', { id: req.id, error: String((err as Error)?.message) });

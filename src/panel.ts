@@ -7,6 +7,8 @@ import { createAccountRoutes } from './features/account/account.routes.js';
 import type { AuthService } from './features/auth/auth.service.js';
 import { createAuthRoutes } from './features/auth/auth.routes.js';
 import { createDashboardRoutes } from './features/dashboard/dashboard.routes.js';
+import type { UserManagement } from './features/users/users.manage.js';
+import { createUsersRoutes } from './features/users/users.routes.js';
 import type { UsersService } from './features/users/users.service.js';
 import { htmlErrorHandler } from './http/error-handlers.js';
 import { NotFound } from './http/errors.js';
@@ -22,6 +24,7 @@ export interface PanelDeps {
   sessionStore: session.Store;
   clock?: () => number;
   users: UsersService;
+  manage: UserManagement;
   auth: AuthService;
 }
 
@@ -59,6 +62,7 @@ export function createPanel(deps: PanelDeps): Router {
     requestsPerMinute: config.throttle.requestsPerMinute,
   }));
   panel.use(createAccountRoutes(deps.users));
+  panel.use(createUsersRoutes(deps.manage));
   panel.use(createDashboardRoutes(deps.db));
 
   panel.use(() => {

@@ -4,7 +4,8 @@ type Audience = 'anyone' | 'signed-in' | readonly Role[];
 
 /**
  * Who may do what: the only place roles are compared. Every route names one of these actions
- * through a guard (`allow` on the panel); nothing checks roles ad hoc.
+ * through a guard (`allow` on the panel, `allowBearer` on the API); actions on an account also
+ * go through `decideOnUser`, which adds the scope rules below.
  */
 export const PERMISSIONS = {
   'health.read': 'anyone',
@@ -14,16 +15,52 @@ export const PERMISSIONS = {
   'token.validate': 'anyone',
   'token.refresh': 'anyone',
   'account.viewOwn': 'signed-in',
+  'account.changeOwnPassword': 'signed-in',
   'panel.enter': ['manager', 'admin'],
   'dashboard.view': ['manager', 'admin'],
-  'account.changeOwnPassword': 'signed-in',
-  'users.view': ['manager', 'admin'],
+  'users.list': ['manager', 'admin'],
+  'users.create': ['manager', 'admin'],
+  'users.read': ['manager', 'admin'],
+  'users.update': ['manager', 'admin'],
+  'users.changeRole': ['admin'],
+  'users.terminate': ['manager', 'admin'],
+  'users.reactivate': ['manager', 'admin'],
+  'users.resetPassword': ['manager', 'admin'],
+  'users.signOutEverywhere': ['manager', 'admin'],
+  'users.transfer': ['admin'],
   'contacts.view': ['manager', 'admin'],
   'messages.view': ['manager', 'admin'],
   'activity.view': ['admin'],
 } as const satisfies Record<string, Audience>;
 
 export type Action = keyof typeof PERMISSIONS;
+
+/** Roles each role may create. Admins come only from the CLI (and the first start). */
+export const CREATABLE_ROLES: Record<Role, readonly Role[]> = {
+  admin: ['worker', 'manager'],
+  manager: ['worker'],
+  worker: [],
+};
+
+/** Roles an admin may move an account between. */
+export const ASSIGNABLE_ROLES: readonly Role[] = ['worker', 'manager'];
+
+export interface Actor {
+  id: number;
+  role: Role;
+  isOwner: boolean;
+}
+
+export interface UserTarget {
+  id: number;
+  role: Role;
+  isOwner: boolean;
+  createdBy: number | null;
+}
+
+export type UserAction = Extract<Action, `users.${string}`>;
+
+export type Decision = { ok: true } | { ok: false; status: 400 | 403 | 404; message: string };
 
 export function audienceOf(action: Action): Audience {
   return PERMISSIONS[action];
@@ -35,4 +72,38 @@ export function can(user: { role: Role } | null | undefined, action: Action): bo
   if (!user) return false;
   if (audience === 'signed-in') return true;
   return audience.includes(user.role);
+}
+
+/** Managers see the accounts they created; admins see everyone. */
+export function canSee(actor: Actor, target: UserTarget): boolean {
+  return actor.role === 'admin' || target.createdBy === actor.id;
+}
+
+const deny = (status: 400 | 403 | 404, message: string): Decision => ({ ok: false, status, message });
+
+/**
+ * The scope rules for acting on one account: one's own account can be read but is managed
+ * from the account page; outside what the actor may see is "not found"; the owner is untouchable; other admins
+ * are managed by the owner only.
+ */
+export function decideOnUser(actor: Actor, action: UserAction, target: UserTarget): Decision {
+  if (!can(actor, action)) return deny(403, 'You do not have permission to do that');
+  if (target.id === actor.id) {
+    if (action === 'users.read') return { ok: true };
+    return action === 'users.terminate'
+      ? deny(400, 'Cannot delete your own account')
+      : deny(403, 'Use your account page to change your own account');
+  }
+  if (!canSee(actor, target)) return deny(404, 'User not found');
+  if (action === 'users.read') return { ok: true };
+  if (target.isOwner) return deny(403, 'The owner account cannot be changed');
+  if (target.role === 'admin') {
+    if (!actor.isOwner) return deny(403, 'Only the owner can manage other admins');
+    if (action === 'users.changeRole') return deny(403, "An admin's role cannot be changed here");
+  }
+  return { ok: true };
+}
+
+export function canCreateRole(actor: Actor, role: Role): boolean {
+  return can(actor, 'users.create') && CREATABLE_ROLES[actor.role].includes(role);
 }

@@ -61,13 +61,17 @@ export function uniqueName(prefix = 'user'): string {
   return `${prefix}${process.pid}x${counter}`;
 }
 
-/** Inserts an account directly (the users API arrives later); returns its id. */
-export async function insertUser(db: Db, fields: { username?: string; password?: string; role?: Role; isOwner?: boolean; mustChangePassword?: boolean } = {}) {
+let strongHash: Promise<string> | undefined;
+
+/** Inserts an account directly, as a fixture; returns its id, name and password. */
+export async function insertUser(db: Db, fields: { username?: string; password?: string; role?: Role; isOwner?: boolean; mustChangePassword?: boolean; createdBy?: number } = {}) {
   const username = fields.username ?? uniqueName(fields.role ?? 'user');
   const now = new Date().toISOString();
-  const info = db.prepare(`INSERT INTO users (username, password_hash, role, is_owner, must_change_password, created_at, updated_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?)`).run(username, await hashPassword(fields.password ?? STRONG_PASSWORD),
-    fields.role ?? 'admin', fields.isOwner ? 1 : 0, fields.mustChangePassword ? 1 : 0, now, now);
+  strongHash ??= hashPassword(STRONG_PASSWORD);
+  const hash = fields.password ? await hashPassword(fields.password) : await strongHash;
+  const info = db.prepare(`INSERT INTO users (username, password_hash, role, is_owner, must_change_password, created_by, created_at, updated_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(username, hash,
+    fields.role ?? 'admin', fields.isOwner ? 1 : 0, fields.mustChangePassword ? 1 : 0, fields.createdBy ?? null, now, now);
   return { id: Number(info.lastInsertRowid), username, password: fields.password ?? STRONG_PASSWORD };
 }
 

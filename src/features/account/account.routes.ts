@@ -17,7 +17,7 @@ function renderForm(req: Request, res: Response, status: number, errors: Record<
 export function createAccountRoutes(users: UsersService): Router {
   const router = Router();
 
-  router.get('/account/password', allow('account.changeOwnPassword'), (req, res) => renderForm(req, res, 200));
+  router.get(['/account', '/account/password'], allow('account.changeOwnPassword'), (req, res) => renderForm(req, res, 200));
 
   router.post('/account/password', allow('account.changeOwnPassword'), async (req, res) => {
     const parsed = changePasswordFormSchema.safeParse(req.body ?? {});
@@ -25,7 +25,8 @@ export function createAccountRoutes(users: UsersService): Router {
     const { current_password: current, new_password: next } = parsed.data;
     let updated;
     try {
-      updated = await users.changeOwnPassword(req.currentUser!.id, current, next);
+      updated = await users.changeOwnPassword(req.currentUser!.id, current, next,
+        { channel: 'panel', ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null });
     } catch (err) {
       if (err instanceof HttpError && err.status === 400) {
         return renderForm(req, res, 400, err.extra.fields ?? { form: err.message });

@@ -22,6 +22,7 @@ export interface TokenPrincipal {
   userId: number;
   username: string;
   role: Role;
+  isOwner: boolean;
   loginId: string;
   exp: number;
   createdAt: string;
@@ -78,7 +79,7 @@ export function createTokenAuthService(deps: {
     const state = repo.findState(claims.loginId);
     const problem = liveProblem(state, claims.userId);
     if (problem) throw new InvalidToken(problem);
-    return { userId: state!.userId, username: state!.username, role: state!.role, loginId: state!.loginId,
+    return { userId: state!.userId, username: state!.username, role: state!.role, isOwner: state!.isOwner, loginId: state!.loginId,
       exp: claims.exp, createdAt: state!.userCreatedAt };
   }
 
@@ -124,11 +125,8 @@ export function createTokenAuthService(deps: {
 
   /** Changes the caller's password; every other login of theirs ends, this one continues. */
   async function changePassword(principal: TokenPrincipal, current: string, next: string, meta: RequestMeta): Promise<void> {
-    await deps.users.changeOwnPassword(principal.userId, current, next, (updated) => {
-      repo.setCredentialVersion(principal.loginId, updated.credentialVersion);
-      events.record({ ...meta, userId: updated.id, username: updated.username, loginRef: principal.loginId,
-        action: 'password.change', outcome: 'success', detail: { channel: 'api' } });
-    });
+    await deps.users.changeOwnPassword(principal.userId, current, next, { ...meta, channel: 'api', loginRef: principal.loginId },
+      (updated) => repo.setCredentialVersion(principal.loginId, updated.credentialVersion));
   }
 
   const purgeExpired = () => repo.purgeExpired(iso());

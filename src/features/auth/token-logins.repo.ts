@@ -12,6 +12,7 @@ export interface LoginState {
   revokedAt: string | null;
   username: string;
   role: Role;
+  isOwner: boolean;
   isActive: boolean;
   userCredentialVersion: number;
   userCreatedAt: string;
@@ -25,6 +26,7 @@ interface LoginStateRow {
   revoked_at: string | null;
   username: string;
   role: Role;
+  is_owner: number;
   is_active: number;
   user_cv: number;
   user_created_at: string;
@@ -36,9 +38,24 @@ export interface RefreshRecord {
   spentAt: string | null;
 }
 
+export interface LiveLogin {
+  id: string;
+  createdAt: string;
+  lastUsedAt: string;
+  expiresAt: string;
+  ip: string | null;
+  userAgent: string | null;
+}
+
 export function createTokenLoginsRepo(db: Db) {
+  const live = db.prepare<{ userId: number; now: string }, { id: string; created_at: string; last_used_at: string; expires_at: string; ip: string | null; user_agent: string | null }>(
+    `SELECT l.id, l.created_at, l.last_used_at, l.expires_at, l.ip, l.user_agent
+    FROM token_logins l JOIN users u ON u.id = l.user_id
+    WHERE l.user_id = @userId AND l.revoked_at IS NULL AND l.expires_at > @now
+      AND l.credential_version = u.credential_version AND u.is_active = 1
+    ORDER BY l.created_at DESC LIMIT 50`);
   const state = db.prepare<{ id: string }, LoginStateRow>(`SELECT l.id AS login_id, l.user_id,
-      l.credential_version AS login_cv, l.expires_at, l.revoked_at, u.username, u.role, u.is_active,
+      l.credential_version AS login_cv, l.expires_at, l.revoked_at, u.username, u.role, u.is_owner, u.is_active,
       u.credential_version AS user_cv, u.created_at AS user_created_at
     FROM token_logins l JOIN users u ON u.id = l.user_id WHERE l.id = @id`);
   const insertLogin = db.prepare(`INSERT INTO token_logins
@@ -57,12 +74,16 @@ export function createTokenLoginsRepo(db: Db) {
   const purgeLogins = db.prepare('DELETE FROM token_logins WHERE expires_at < @now');
 
   return {
+    /** The user's token logins that still work, newest first. */
+    listLive: (userId: number, now: string): LiveLogin[] =>
+      live.all({ userId, now }).map((r) => ({ id: r.id, createdAt: r.created_at, lastUsedAt: r.last_used_at,
+        expiresAt: r.expires_at, ip: r.ip, userAgent: r.user_agent })),
     findState: (loginId: string): LoginState | null => {
       const r = state.get({ id: loginId });
       return r
         ? {
             loginId: r.login_id, userId: r.user_id, loginCredentialVersion: r.login_cv, expiresAt: r.expires_at,
-            revokedAt: r.revoked_at, username: r.username, role: r.role, isActive: r.is_active === 1,
+            revokedAt: r.revoked_at, username: r.username, role: r.role, isOwner: r.is_owner === 1, isActive: r.is_active === 1,
             userCredentialVersion: r.user_cv, userCreatedAt: r.user_created_at,
           }
         : null;

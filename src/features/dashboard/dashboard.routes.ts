@@ -6,7 +6,6 @@ import { createDashboardRepo } from './dashboard.repo.js';
 
 // Sections whose pages later releases fill; each already has its permission.
 const UPCOMING: Array<{ path: string; title: string; action: Action }> = [
-  { path: '/users', title: 'Users', action: 'users.view' },
   { path: '/contacts', title: 'Contacts', action: 'contacts.view' },
   { path: '/messages', title: 'Messages', action: 'messages.view' },
   { path: '/activity', title: 'Activity', action: 'activity.view' },

@@ -76,6 +76,23 @@ export interface NewUser {
   now: string;
 }
 
+export interface UserFilters {
+  /** Only accounts created by this user (a manager's scope). */
+  createdBy?: number;
+  search?: string;
+  role?: Role;
+  status?: 'active' | 'terminated';
+  limit: number;
+  offset: number;
+}
+
+/** An account with the username of whoever created it, for lists and pages. */
+export interface UserListing extends User {
+  createdByUsername: string | null;
+}
+
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => '\\' + c);
+
 export function createUsersRepo(db: Db) {
   const byId = db.prepare<{ id: number }, UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = @id`);
   const byUsername = db.prepare<{ username: string }, UserRow>(
@@ -91,6 +108,39 @@ export function createUsersRepo(db: Db) {
     WHERE id = @id`);
   const setHash = db.prepare('UPDATE users SET password_hash = @passwordHash WHERE id = @id');
   const setLastLogin = db.prepare('UPDATE users SET last_login_at = @now, last_login_ip = @ip WHERE id = @id');
+  const setUsername = db.prepare('UPDATE users SET username = @username, updated_at = @now WHERE id = @id');
+  const setRole = db.prepare(`UPDATE users SET role = @role, credential_version = credential_version + 1,
+    updated_at = @now WHERE id = @id`);
+  const terminate = db.prepare(`UPDATE users SET is_active = 0, terminated_at = @now, terminated_by = @by,
+    credential_version = credential_version + 1, updated_at = @now WHERE id = @id AND is_active = 1`);
+  const reactivate = db.prepare(`UPDATE users SET is_active = 1, terminated_at = NULL, terminated_by = NULL,
+    updated_at = @now WHERE id = @id AND is_active = 0`);
+  const bump = db.prepare('UPDATE users SET credential_version = credential_version + 1, updated_at = @now WHERE id = @id');
+  const transfer = db.prepare('UPDATE users SET created_by = @to, updated_at = @now WHERE created_by = @from');
+  const listing = (where: string) => `SELECT ${COLUMNS.replace(/(\w+)/g, 'u.$1')}, c.username AS created_by_username
+    FROM users u LEFT JOIN users c ON c.id = u.created_by ${where}`;
+  const byIdListed = db.prepare<{ id: number }, UserRow & { created_by_username: string | null }>(listing('WHERE u.id = @id'));
+
+  function filterSql(f: UserFilters): { where: string; params: Record<string, unknown> } {
+    const clauses: string[] = [];
+    const params: Record<string, unknown> = {};
+    if (f.createdBy !== undefined) {
+      clauses.push('u.created_by = @createdBy');
+      params.createdBy = f.createdBy;
+    }
+    if (f.search) {
+      clauses.push("u.username LIKE @search ESCAPE '\\'");
+      params.search = `%${escapeLike(f.search)}%`;
+    }
+    if (f.role) {
+      clauses.push('u.role = @role');
+      params.role = f.role;
+    }
+    if (f.status) clauses.push(f.status === 'active' ? 'u.is_active = 1' : 'u.is_active = 0');
+    return { where: clauses.length ? 'WHERE ' + clauses.join(' AND ') : '', params };
+  }
+  const toListing = (row: UserRow & { created_by_username: string | null }): UserListing =>
+    ({ ...toUser(row), createdByUsername: row.created_by_username });
 
   return {
     findById: (id: number): User | null => {
@@ -119,6 +169,31 @@ export function createUsersRepo(db: Db) {
     recordLogin: (id: number, ip: string, now: string): void => {
       setLastLogin.run({ id, ip, now });
     },
+    findListing: (id: number): UserListing | null => {
+      const row = byIdListed.get({ id });
+      return row ? toListing(row) : null;
+    },
+    /** One page of accounts (newest first) and the total under the same filters. */
+    listPage: (filters: UserFilters): { users: UserListing[]; total: number } => {
+      const { where, params } = filterSql(filters);
+      const rows = db.prepare<Record<string, unknown>, UserRow & { created_by_username: string | null }>(
+        `${listing(where)} ORDER BY u.id DESC LIMIT @limit OFFSET @offset`).all({ ...params, limit: filters.limit, offset: filters.offset });
+      const total = db.prepare<Record<string, unknown>, { n: number }>(`SELECT count(*) AS n FROM users u ${where}`).get(params)!.n;
+      return { users: rows.map(toListing), total };
+    },
+    updateUsername: (id: number, username: string, now: string): void => {
+      setUsername.run({ id, username, now });
+    },
+    updateRole: (id: number, role: Role, now: string): void => {
+      setRole.run({ id, role, now });
+    },
+    terminate: (id: number, by: number, now: string): boolean => terminate.run({ id, by, now }).changes > 0,
+    reactivate: (id: number, now: string): boolean => reactivate.run({ id, now }).changes > 0,
+    /** Ends every panel session and token login of the user. */
+    bumpCredentialVersion: (id: number, now: string): void => {
+      bump.run({ id, now });
+    },
+    transferAccounts: (from: number, to: number, now: string): number => transfer.run({ from, to, now }).changes,
   };
 }
 

@@ -1,7 +1,46 @@
 import { z } from 'zod';
+import { ROLES } from './users.repo.js';
 
 export const usernameSchema = z.string({ error: 'Username is required' })
   .trim()
   .min(3, 'Username must be at least 3 characters')
   .max(64, 'Username must be at most 64 characters')
   .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]*$/, 'Username may contain letters, digits and . _ @ - only');
+
+const role = z.enum(ROLES, { error: 'role must be one of worker, manager, admin' });
+
+export const listQuerySchema = z.object({
+  search: z.string().trim().max(64).optional().transform((v) => v || undefined),
+  role: z.enum(ROLES, { error: 'role must be one of worker, manager, admin' }).optional().or(z.literal('').transform(() => undefined)),
+  status: z.enum(['active', 'terminated', 'all'], { error: 'status must be active, terminated or all' }).optional()
+    .or(z.literal('').transform(() => undefined))
+    .transform((v) => (v === 'all' ? undefined : v)),
+  limit: z.coerce.number({ error: 'limit must be an integer from 1 to 500' }).int('limit must be an integer from 1 to 500')
+    .min(1, 'limit must be an integer from 1 to 500').max(500, 'limit must be an integer from 1 to 500').default(100),
+  offset: z.coerce.number({ error: 'offset must be a whole number' }).int('offset must be a whole number')
+    .min(0, 'offset must be a whole number').default(0),
+});
+
+export const createUserSchema = z.strictObject({
+  username: z.string({ error: 'username is required' }),
+  password: z.string({ error: 'password is required' }),
+  role: role,
+}, { error: (issue) => (issue.code === 'unrecognized_keys' ? `Unknown field: ${issue.keys.join(', ')}` : undefined) });
+
+export const updateUserSchema = z.strictObject({
+  username: z.string({ error: 'username must be a string' }).optional(),
+  password: z.string({ error: 'password must be a string' }).optional(),
+  is_active: z.boolean({ error: 'is_active must be true or false' }).optional(),
+}, { error: (issue) => (issue.code === 'unrecognized_keys' ? `Unknown field: ${issue.keys.join(', ')}` : undefined) })
+  .refine((v) => Object.keys(v).length > 0, { message: 'Nothing to update: send username, password or is_active' });
+
+export const roleChangeSchema = z.strictObject({ role }, { error: (issue) => (issue.code === 'unrecognized_keys' ? `Unknown field: ${issue.keys.join(', ')}` : undefined) });
+export const transferSchema = z.strictObject({ manager_id: z.number({ error: 'manager_id must be a user id' }).int().positive() });
+export const idParamSchema = z.object({ id: z.coerce.number().int().positive() });
+
+/** The first problem, as `{message, fields}` naming the field it is about. */
+export function firstIssue(error: z.ZodError): { message: string; fields: Record<string, string> } {
+  const issue = error.issues[0]!;
+  const field = issue.code === 'unrecognized_keys' ? issue.keys[0]! : String(issue.path[0] ?? 'body');
+  return { message: issue.message, fields: { [field]: issue.message } };
+}

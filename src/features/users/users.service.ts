@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import type { Db } from '../../db.js';
+import type { EventsRepo } from '../activity/events.repo.js';
 import { BadRequest, Conflict, Unauthorized } from '../../http/errors.js';
 import { checkPassword } from '../auth/password-policy.js';
 import { hashPassword, verifyPassword } from '../auth/password.js';
@@ -8,6 +9,7 @@ import { createUsersRepo, type User } from './users.repo.js';
 
 export interface UsersServiceOptions {
   passwordRequireClasses: boolean;
+  events: EventsRepo;
   now?: () => Date;
 }
 
@@ -36,15 +38,14 @@ export function createUsersService(db: Db, options: UsersServiceOptions) {
     const passwordHash = await hashPassword(input.password);
     const id = db.transaction(() => {
       if (repo.findByUsername(username)) throw new Conflict('Username already exists', { username: 'Username already exists' });
-      return repo.insert({
-        username,
-        passwordHash,
-        role: 'admin',
-        createdBy: null,
-        isOwner: repo.countAdmins() === 0,
-        mustChangePassword: input.mustChangePassword ?? false,
-        now: now(),
+      const isOwner = repo.countAdmins() === 0;
+      const id = repo.insert({
+        username, passwordHash, role: 'admin', createdBy: null, isOwner,
+        mustChangePassword: input.mustChangePassword ?? false, now: now(),
       });
+      options.events.record({ action: 'user.create', outcome: 'success', username: 'operator',
+        detail: { channel: 'cli', target_type: 'user', target_id: id, target_username: username, role: 'admin', owner: isOwner } });
+      return id;
     }).immediate();
     return repo.findById(id)!;
   }
@@ -66,6 +67,7 @@ export function createUsersService(db: Db, options: UsersServiceOptions) {
 
   /** Changes a user's own password: ends every other session and token of theirs. */
   async function changeOwnPassword(userId: number, currentPassword: string, newPassword: string,
+    via: { channel: 'panel' | 'api'; ip: string | null; userAgent: string | null; loginRef?: string },
     inSameTransaction: (updated: User) => void = () => undefined): Promise<User> {
     const user = repo.findById(userId);
     if (!user || !user.isActive) throw new Unauthorized();
@@ -81,6 +83,8 @@ export function createUsersService(db: Db, options: UsersServiceOptions) {
     return db.transaction(() => {
       repo.updatePassword(user.id, passwordHash, false, now());
       const updated = repo.findById(user.id)!;
+      options.events.record({ action: 'password.change', outcome: 'success', userId: user.id, username: user.username,
+        loginRef: via.loginRef ?? null, ip: via.ip, userAgent: via.userAgent, detail: { channel: via.channel } });
       inSameTransaction(updated);
       return updated;
     }).immediate();

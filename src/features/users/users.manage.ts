@@ -1,0 +1,177 @@
+import type { Db } from '../../db.js';
+import { BadRequest, Conflict, Forbidden, HttpError, NotFound } from '../../http/errors.js';
+import { canCreateRole, decideOnUser, type Actor, type UserAction } from '../../permissions.js';
+import type { EventsRepo } from '../activity/events.repo.js';
+import { checkPassword } from '../auth/password-policy.js';
+import { createTokenLoginsRepo, type LiveLogin } from '../auth/token-logins.repo.js';
+import { hashPassword } from '../auth/password.js';
+import { usernameSchema } from './users.schemas.js';
+import { createUsersRepo, type Role, type User, type UserFilters, type UserListing } from './users.repo.js';
+
+/** Who acts, and from where: every change is recorded with it. */
+export interface ActorContext extends Actor {
+  username: string;
+  ip?: string | null;
+  userAgent?: string | null;
+  loginRef?: string | null;
+}
+
+export interface UserPatch {
+  username?: string;
+  password?: string;
+  isActive?: boolean;
+}
+
+/**
+ * Managing other people's accounts, scoped by the permission table: list, create, edit,
+ * change role, terminate/reactivate, reset password, sign out everywhere, hand over accounts.
+ * Every change that affects access bumps the credential version, ending the target's panel
+ * sessions and token logins at once, and is recorded in the same transaction.
+ */
+export function createUserManagement(db: Db, events: EventsRepo, options: { passwordRequireClasses: boolean; now?: () => Date }) {
+  const repo = createUsersRepo(db);
+  const logins = createTokenLoginsRepo(db);
+  const now = () => (options.now?.() ?? new Date()).toISOString();
+
+  function record(actor: ActorContext, action: string, target: User, detail?: Record<string, string | number | boolean | null>) {
+    events.record({
+      action, outcome: 'success', userId: actor.id, username: actor.username, loginRef: actor.loginRef ?? null,
+      ip: actor.ip ?? null, userAgent: actor.userAgent ?? null,
+      detail: { target_type: 'user', target_id: target.id, target_username: target.username, ...detail },
+    });
+  }
+
+  /** The account if the actor may do `action` to it; otherwise the refusal as an HttpError. */
+  function authorize(actor: ActorContext, action: UserAction, id: number): User {
+    const target = repo.findById(id);
+    if (!target) throw new NotFound('User not found');
+    const decision = decideOnUser(actor, action, target);
+    if (!decision.ok) throw new HttpError(decision.status, decision.message, { code: decision.status === 404 ? 'not_found' : 'forbidden' });
+    return target;
+  }
+
+  function validUsername(raw: string): string {
+    const parsed = usernameSchema.safeParse(raw);
+    if (!parsed.success) {
+      const message = parsed.error.issues[0]?.message ?? 'Invalid username';
+      throw new BadRequest(message, { username: message });
+    }
+    return parsed.data;
+  }
+
+  function assertPassword(password: string, username: string): void {
+    const failure = checkPassword(password, { username, requireClasses: options.passwordRequireClasses });
+    if (failure) throw new BadRequest(failure.message, { password: failure.message });
+  }
+
+  function assertUsernameFree(username: string, exceptId?: number): void {
+    const existing = repo.findByUsername(username);
+    if (existing && existing.id !== exceptId) throw new Conflict('Username already exists', { username: 'Username already exists' });
+  }
+
+  function list(actor: ActorContext, filters: Omit<UserFilters, 'createdBy'>): { users: UserListing[]; total: number } {
+    return repo.listPage({ ...filters, createdBy: actor.role === 'admin' ? undefined : actor.id });
+  }
+
+  function show(actor: ActorContext, id: number): UserListing {
+    authorize(actor, 'users.read', id);
+    return repo.findListing(id)!;
+  }
+
+  function activeLogins(actor: ActorContext, id: number): LiveLogin[] {
+    authorize(actor, 'users.read', id);
+    return logins.listLive(id, now());
+  }
+
+  /** Active managers an admin may hand accounts to. */
+  function managers(): UserListing[] {
+    return repo.listPage({ role: 'manager', status: 'active', limit: 500, offset: 0 }).users;
+  }
+
+  async function create(actor: ActorContext, input: { username: string; password: string; role: Role }): Promise<User> {
+    if (!canCreateRole(actor, input.role)) throw new Forbidden(`Cannot create user with role '${input.role}'`);
+    const username = validUsername(input.username);
+    assertPassword(input.password, username);
+    assertUsernameFree(username);
+    const passwordHash = await hashPassword(input.password);
+    return db.transaction(() => {
+      assertUsernameFree(username);
+      const id = repo.insert({ username, passwordHash, role: input.role, createdBy: actor.id, isOwner: false, mustChangePassword: false, now: now() });
+      const user = repo.findById(id)!;
+      record(actor, 'user.create', user, { role: input.role });
+      return user;
+    }).immediate();
+  }
+
+  /** Applies a patch all-or-nothing: each part is authorised and validated before anything is written. */
+  async function update(actor: ActorContext, id: number, patch: UserPatch): Promise<User> {
+    const needed: UserAction[] = [];
+    if (patch.isActive !== undefined) needed.push(patch.isActive ? 'users.reactivate' : 'users.terminate');
+    if (patch.password !== undefined) needed.push('users.resetPassword');
+    if (patch.username !== undefined || needed.length === 0) needed.push('users.update');
+    const target = needed.map((action) => authorize(actor, action, id))[0]!;
+    const username = patch.username !== undefined ? validUsername(patch.username) : undefined;
+    if (username !== undefined) assertUsernameFree(username, id);
+    if (patch.password !== undefined) assertPassword(patch.password, username ?? target.username);
+    const passwordHash = patch.password !== undefined ? await hashPassword(patch.password) : undefined;
+
+    return db.transaction(() => {
+      const at = now();
+      if (username !== undefined && username !== target.username) {
+        assertUsernameFree(username, id);
+        repo.updateUsername(id, username, at);
+        record(actor, 'user.update', target, { field: 'username', new_username: username });
+      }
+      if (passwordHash !== undefined) {
+        repo.updatePassword(id, passwordHash, true, at);
+        record(actor, 'user.password_reset', target);
+      }
+      if (patch.isActive === false && repo.terminate(id, actor.id, at)) record(actor, 'user.terminate', target);
+      if (patch.isActive === true && repo.reactivate(id, at)) record(actor, 'user.reactivate', target);
+      return repo.findById(id)!;
+    }).immediate();
+  }
+
+  function changeRole(actor: ActorContext, id: number, role: Role): User {
+    const target = authorize(actor, 'users.changeRole', id);
+    if (role === 'admin' || target.role === 'admin') throw new Forbidden('Roles can only be changed between worker and manager');
+    return db.transaction(() => {
+      if (target.role !== role) {
+        repo.updateRole(id, role, now());
+        record(actor, 'user.role_change', target, { from: target.role, to: role });
+      }
+      return repo.findById(id)!;
+    }).immediate();
+  }
+
+  const terminate = (actor: ActorContext, id: number) => update(actor, id, { isActive: false });
+  const reactivate = (actor: ActorContext, id: number) => update(actor, id, { isActive: true });
+  const resetPassword = (actor: ActorContext, id: number, password: string) => update(actor, id, { password });
+
+  function signOutEverywhere(actor: ActorContext, id: number): void {
+    const target = authorize(actor, 'users.signOutEverywhere', id);
+    db.transaction(() => {
+      repo.bumpCredentialVersion(id, now());
+      record(actor, 'user.sign_out_everywhere', target);
+    }).immediate();
+  }
+
+  /** Hands every account a manager created to another active manager. */
+  function transferAccounts(actor: ActorContext, fromId: number, toId: number): number {
+    const from = authorize(actor, 'users.transfer', fromId);
+    const to = repo.findById(toId);
+    if (from.role !== 'manager') throw new BadRequest('Only a manager’s accounts can be handed over', { from: 'Not a manager' });
+    if (!to || to.role !== 'manager' || !to.isActive || to.id === from.id) {
+      throw new BadRequest('Choose another active manager', { manager_id: 'Choose another active manager' });
+    }
+    return db.transaction(() => {
+      const moved = repo.transferAccounts(fromId, toId, now());
+      record(actor, 'user.transfer', from, { to_user_id: to.id, to_username: to.username, accounts: moved });
+      return moved;
+    }).immediate();
+  }
+
+  return { list, show, activeLogins, managers, create, update, changeRole, terminate, reactivate, resetPassword, signOutEverywhere, transferAccounts, authorize };
+}
+
+export type UserManagement = ReturnType<typeof createUserManagement>;

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { insertUser, makeTestApp, type TestContext } from '../helpers.js';
+import { launchBrowser, screenshot, serve, watchForErrors } from './browser.js';
+
+let ctx: TestContext;
+let browser: Browser;
+let site: { url: string; close: () => Promise<void> };
+
+before(async () => {
+  ctx = await makeTestApp();
+  site = await serve(ctx);
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await site?.close();
+  await ctx?.close();
+});
+
+test('an admin creates a worker, finds it with the search, terminates it after confirming, and sees the status change', async () => {
+  const admin = await insertUser(ctx.db, { role: 'admin', isOwner: true, username: 'chief' });
+  for (let i = 0; i < 3; i += 1) await insertUser(ctx.db, { role: 'worker', createdBy: admin.id, username: `noise${i}` });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const problems = watchForErrors(page);
+  await page.goto(site.url + '/login');
+  await page.getByLabel('Username').fill(admin.username);
+  await page.getByLabel('Password').fill(admin.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(site.url + '/dashboard');
+
+  await page.getByRole('link', { name: 'Users' }).click();
+  await page.getByRole('link', { name: 'New user' }).click();
+  await page.getByLabel('Username').fill('sender.ana');
+  await page.getByLabel('Role').selectOption('worker');
+  await page.getByLabel('Password', { exact: true }).fill('ana sends 1000 messages');
+  await page.getByLabel('Repeat the password').fill('ana sends 1000 messages');
+  await page.getByRole('button', { name: 'Create user' }).click();
+  await page.waitForURL(/\/users\/\d+$/);
+  assert.match((await page.getByRole('status').first().textContent()) ?? '', /User sender\.ana was created/);
+  assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'sender.ana');
+  await screenshot(page, 'user-page');
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).click();
+  await page.getByLabel('Search username').fill('ana');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  const rows = page.locator('tbody tr');
+  assert.equal(await rows.count(), 1);
+  assert.match((await rows.first().textContent()) ?? '', /sender\.ana[\s\S]*Active/);
+  await screenshot(page, 'users-search');
+
+  await rows.first().getByRole('link', { name: 'Terminate' }).click();
+  assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Terminate sender.ana?');
+  await screenshot(page, 'terminate-confirm');
+  await page.getByRole('button', { name: 'Terminate sender.ana' }).click();
+  await page.waitForURL(/\/users\/\d+$/);
+  assert.match((await page.getByRole('status').first().textContent()) ?? '', /terminated/);
+
+  await page.goto(site.url + '/users?search=ana');
+  assert.match((await page.locator('tbody tr').first().textContent()) ?? '', /Terminated/);
+  const status = ctx.db.prepare("SELECT is_active FROM users WHERE username = 'sender.ana'").pluck().get();
+  assert.equal(status, 0);
+  await screenshot(page, 'users-terminated');
+  assert.deepEqual(problems, []);
+});
