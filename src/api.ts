@@ -2,6 +2,10 @@ import { Router } from 'express';
 import cors from 'cors';
 import { createAuthApi } from './features/auth/auth.api.js';
 import type { TokenAuthService } from './features/auth/token-auth.service.js';
+import { createContactsApi } from './features/contacts/contacts.api.js';
+import type { ContactsService } from './features/contacts/contacts.service.js';
+import { createMessagesApi } from './features/messages/messages.api.js';
+import type { MessagesService } from './features/messages/messages.service.js';
 import { createUsersApi } from './features/users/users.api.js';
 import type { UserManagement } from './features/users/users.manage.js';
 import { jsonErrorHandler } from './http/error-handlers.js';
@@ -13,6 +17,8 @@ export interface ApiDeps {
   logger: Logger;
   tokens: TokenAuthService;
   manage: UserManagement;
+  contacts: ContactsService;
+  messages: MessagesService;
   allowedOrigins: string[];
   apiLoginRequestsPerMinute: number;
   isProduction: boolean;
@@ -42,6 +48,8 @@ export function createApi(deps: ApiDeps): Router {
   });
   surface.use('/auth', createAuthApi(deps.tokens, deps.apiLoginRequestsPerMinute));
   surface.use('/api/users', createUsersApi(deps.manage, deps.tokens));
+  surface.use('/api/contacts', createContactsApi(deps.contacts, deps.tokens));
+  surface.use('/api/messages', createMessagesApi(deps.messages, deps.tokens));
   surface.use(JSON_PREFIXES, () => {
     throw new NotFound('Not found');
   });

@@ -8,6 +8,8 @@ import { createEventsRepo } from './features/activity/events.repo.js';
 import { createAuthService } from './features/auth/auth.service.js';
 import { createTokenAuthService } from './features/auth/token-auth.service.js';
 import { createTokenSigner } from './features/auth/tokens.js';
+import { createContactsService } from './features/contacts/contacts.service.js';
+import { createMessagesService } from './features/messages/messages.service.js';
 import { createThrottle } from './features/auth/throttle.js';
 import { createUserManagement } from './features/users/users.manage.js';
 import { createUsersService } from './features/users/users.service.js';
@@ -35,7 +37,9 @@ export function createServices(deps: AppDeps) {
   const signer = createTokenSigner(config.jwtSecret, deps.clock);
   const tokens = createTokenAuthService({ db, auth, users, signer, events, settings: config.tokens, clock: deps.clock });
   const manage = createUserManagement(db, events, { passwordRequireClasses: config.passwordRequireClasses });
-  return { users, throttle, events, auth, tokens, manage };
+  const contacts = createContactsService(db, users.repo, events, deps.clock);
+  const messages = createMessagesService(db, users.repo, events, config.quotas, deps.clock);
+  return { users, throttle, events, auth, tokens, manage, contacts, messages };
 }
 
 export function createApp(deps: AppDeps, services = createServices(deps)) {
@@ -57,12 +61,12 @@ export function createApp(deps: AppDeps, services = createServices(deps)) {
   app.get('/health', jsonSecurityHeaders(config.isProduction), allow('health.read'), (_req, res) => {
     res.json(ping.get() ? { status: 'healthy', service: 'security-backend' } : { status: 'unhealthy' });
   });
-  app.use(createApi({ logger, tokens: services.tokens, manage: services.manage, allowedOrigins: config.mainAppOrigins,
+  app.use(createApi({ logger, tokens: services.tokens, manage: services.manage, contacts: services.contacts, messages: services.messages, allowedOrigins: config.mainAppOrigins,
     apiLoginRequestsPerMinute: config.throttle.apiRequestsPerMinute, isProduction: config.isProduction }));
 
   app.use(securityHeaders(config.isProduction));
   app.use(express.static(path.join(root, 'public'), { index: false, maxAge: '1h' }));
-  app.use(createPanel({ ...deps, users: services.users, auth: services.auth, manage: services.manage }));
+  app.use(createPanel({ ...deps, ...services }));
 
   const lastResort: ErrorRequestHandler = (err, req, res, _next) => {
     logger.error('unhandled error outside a surface', { id: req.id, error: String((err as Error)?.message) });

@@ -61,6 +61,9 @@ const envSchema = z.object({
   API_LOGIN_REQUESTS_PER_MINUTE: int(300, 1, 100000),
   ACCESS_TOKEN_EXPIRES_MINUTES: int(30, 1, 24 * 60),
   REFRESH_TOKEN_EXPIRES_DAYS: int(7, 1, 365),
+  RATE_LIMIT_MESSAGES_PER_MINUTE: int(10, 1, 100000),
+  RATE_LIMIT_MESSAGES_PER_HOUR: int(100, 1, 1000000),
+  RATE_LIMIT_MESSAGES_PER_DESTINATION_HOUR: int(5, 1, 100000),
   DB_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
   LOG_REQUESTS: bool(true),
 });
@@ -93,6 +96,7 @@ export interface Config {
     apiRequestsPerMinute: number;
   };
   tokens: { accessMinutes: number; refreshDays: number };
+  quotas: { perMinute: number; perHour: number; perDestinationHour: number };
   dbSynchronous: 'FULL' | 'NORMAL';
   logRequests: boolean;
 }
@@ -154,6 +158,8 @@ export function loadConfig(env: Env): Config {
       apiRequestsPerMinute: e.API_LOGIN_REQUESTS_PER_MINUTE,
     },
     tokens: { accessMinutes: e.ACCESS_TOKEN_EXPIRES_MINUTES, refreshDays: e.REFRESH_TOKEN_EXPIRES_DAYS },
+    quotas: { perMinute: e.RATE_LIMIT_MESSAGES_PER_MINUTE, perHour: e.RATE_LIMIT_MESSAGES_PER_HOUR,
+      perDestinationHour: e.RATE_LIMIT_MESSAGES_PER_DESTINATION_HOUR },
     dbSynchronous: e.DB_SYNCHRONOUS,
     logRequests: e.LOG_REQUESTS,
   };

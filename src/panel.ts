@@ -6,7 +6,11 @@ import type { Db } from './db.js';
 import { createAccountRoutes } from './features/account/account.routes.js';
 import type { AuthService } from './features/auth/auth.service.js';
 import { createAuthRoutes } from './features/auth/auth.routes.js';
+import { createContactsRoutes } from './features/contacts/contacts.routes.js';
+import type { ContactsService } from './features/contacts/contacts.service.js';
 import { createDashboardRoutes } from './features/dashboard/dashboard.routes.js';
+import { createMessagesRoutes } from './features/messages/messages.routes.js';
+import type { MessagesService } from './features/messages/messages.service.js';
 import type { UserManagement } from './features/users/users.manage.js';
 import { createUsersRoutes } from './features/users/users.routes.js';
 import type { UsersService } from './features/users/users.service.js';
@@ -25,6 +29,8 @@ export interface PanelDeps {
   clock?: () => number;
   users: UsersService;
   manage: UserManagement;
+  contacts: ContactsService;
+  messages: MessagesService;
   auth: AuthService;
 }
 
@@ -63,7 +69,9 @@ export function createPanel(deps: PanelDeps): Router {
   }));
   panel.use(createAccountRoutes(deps.users));
   panel.use(createUsersRoutes(deps.manage));
-  panel.use(createDashboardRoutes(deps.db));
+  panel.use(createContactsRoutes(deps.contacts));
+  panel.use(createMessagesRoutes(deps.messages, deps.manage));
+  panel.use(createDashboardRoutes(deps));
 
   panel.use(() => {
     throw new NotFound('There is no page at this address.');

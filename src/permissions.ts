@@ -29,7 +29,13 @@ export const PERMISSIONS = {
   'users.signOutEverywhere': ['manager', 'admin'],
   'users.transfer': ['admin'],
   'contacts.view': ['manager', 'admin'],
+  'contacts.sync': 'signed-in',
+  'contacts.list': 'signed-in',
+  'contacts.export': ['manager', 'admin'],
   'messages.view': ['manager', 'admin'],
+  'messages.log': 'signed-in',
+  'messages.list': 'signed-in',
+  'messages.export': ['manager', 'admin'],
   'activity.view': ['admin'],
 } as const satisfies Record<string, Audience>;
 
@@ -106,4 +112,14 @@ export function decideOnUser(actor: Actor, action: UserAction, target: UserTarge
 
 export function canCreateRole(actor: Actor, role: Role): boolean {
   return can(actor, 'users.create') && CREATABLE_ROLES[actor.role].includes(role);
+}
+
+/**
+ * Whose data (contacts synced, messages sent) an actor may see: `null` means everyone's.
+ * A worker sees their own; a manager theirs and that of the accounts they created.
+ */
+export function dataScope(actor: Actor, accountsCreatedBy: (managerId: number) => number[]): number[] | null {
+  if (actor.role === 'admin') return null;
+  if (actor.role === 'manager') return [actor.id, ...accountsCreatedBy(actor.id)];
+  return [actor.id];
 }

@@ -1,8 +1,10 @@
 import type { Request, RequestHandler, Response } from 'express';
+import type { z } from 'zod';
 import { can, type Action } from '../permissions.js';
 import type { TokenAuthService, TokenPrincipal } from '../features/auth/token-auth.service.js';
 import { InvalidToken } from '../features/auth/tokens.js';
-import { Forbidden, HttpError } from './errors.js';
+import type { ActorContext } from '../features/users/users.manage.js';
+import { BadRequest, Forbidden, HttpError } from './errors.js';
 
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
 
@@ -47,4 +49,22 @@ export function allowBearer(tokens: TokenAuthService, action: Action): RequestHa
     res.locals.principal = principal;
     next();
   };
+}
+
+/** The token's user as the actor of a change, with where the request came from. */
+export function actorFromToken(req: Request, res: Response): ActorContext {
+  const p = principalOf(res);
+  return { id: p.userId, username: p.username, role: p.role, isOwner: p.isOwner, loginRef: p.loginId,
+    ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null };
+}
+
+/** Parses API input; the first problem answers 400 naming its field. */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+  const parsed = schema.safeParse(input ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = issue.code === 'unrecognized_keys' ? issue.keys[0]! : issue.path.map(String).join('.') || 'body';
+    throw new BadRequest(issue.message, { [field]: issue.message });
+  }
+  return parsed.data;
 }

@@ -1,4 +1,5 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
+import type { ActorContext } from '../features/users/users.manage.js';
 import { audienceOf, can, type Action } from '../permissions.js';
 import type { UsersRepo } from '../features/users/users.repo.js';
 import { Forbidden } from './errors.js';
@@ -43,4 +44,10 @@ export function allow(action: Action): RequestHandler {
     if (!can(req.currentUser, action)) throw new Forbidden('You do not have permission to do that.');
     next();
   };
+}
+
+/** The signed-in panel user as the actor of a change, with where the request came from. */
+export function actorFromSession(req: Request): ActorContext {
+  const u = req.currentUser!;
+  return { id: u.id, username: u.username, role: u.role, isOwner: u.isOwner, ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null };
 }

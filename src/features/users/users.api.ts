@@ -1,28 +1,13 @@
-import express, { Router, type Request, type Response } from 'express';
-import type { z } from 'zod';
-import { allowBearer, principalOf } from '../../http/bearer.js';
-import { BadRequest, NotFound } from '../../http/errors.js';
+import express, { Router, type Request } from 'express';
+import { actorFromToken, allowBearer, parseInput } from '../../http/bearer.js';
+import { NotFound } from '../../http/errors.js';
 import type { TokenAuthService } from '../auth/token-auth.service.js';
 import type { User, UserListing } from './users.repo.js';
-import type { ActorContext, UserManagement } from './users.manage.js';
+import type { UserManagement } from './users.manage.js';
 import {
-  createUserSchema, firstIssue, idParamSchema, listQuerySchema, roleChangeSchema, transferSchema, updateUserSchema,
+  createUserSchema, idParamSchema, listQuerySchema, roleChangeSchema, transferSchema, updateUserSchema,
 } from './users.schemas.js';
 
-export function actorFromToken(req: Request, res: Response): ActorContext {
-  const p = principalOf(res);
-  return { id: p.userId, username: p.username, role: p.role, isOwner: p.isOwner, loginRef: p.loginId,
-    ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null };
-}
-
-function parse<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
-  const parsed = schema.safeParse(input ?? {});
-  if (!parsed.success) {
-    const { message, fields } = firstIssue(parsed.error);
-    throw new BadRequest(message, fields);
-  }
-  return parsed.data;
-}
 
 function userId(req: Request): number {
   const parsed = idParamSchema.safeParse(req.params);
@@ -41,7 +26,7 @@ export function createUsersApi(manage: UserManagement, tokens: TokenAuthService)
   const json = express.json({ limit: '16kb' });
 
   router.get('/', allowBearer(tokens, 'users.list'), (req, res) => {
-    const { users, total } = manage.list(actorFromToken(req, res), parse(listQuerySchema, req.query));
+    const { users, total } = manage.list(actorFromToken(req, res), parseInput(listQuerySchema, req.query));
     res.json({ users: users.map(serializeUser), total });
   });
 
@@ -50,7 +35,7 @@ export function createUsersApi(manage: UserManagement, tokens: TokenAuthService)
   });
 
   router.post('/', allowBearer(tokens, 'users.create'), json, async (req, res) => {
-    const input = parse(createUserSchema, req.body);
+    const input = parseInput(createUserSchema, req.body);
     const user = await manage.create(actorFromToken(req, res), input);
     res.status(201).json({ message: 'User created successfully',
       user: { id: user.id, username: user.username, role: user.role, created_by: user.createdBy } });
@@ -58,7 +43,7 @@ export function createUsersApi(manage: UserManagement, tokens: TokenAuthService)
 
   router.put('/:id', allowBearer(tokens, 'users.update'), json, async (req, res) => {
     const id = userId(req);
-    const patch = parse(updateUserSchema, req.body);
+    const patch = parseInput(updateUserSchema, req.body);
     const user = await manage.update(actorFromToken(req, res), id,
       { username: patch.username, password: patch.password, isActive: patch.is_active });
     res.json({ message: 'User updated successfully', user: serializeUser(user) });
@@ -66,7 +51,7 @@ export function createUsersApi(manage: UserManagement, tokens: TokenAuthService)
 
   router.put('/:id/role', allowBearer(tokens, 'users.changeRole'), json, (req, res) => {
     const id = userId(req);
-    const user = manage.changeRole(actorFromToken(req, res), id, parse(roleChangeSchema, req.body).role);
+    const user = manage.changeRole(actorFromToken(req, res), id, parseInput(roleChangeSchema, req.body).role);
     res.json({ message: 'Role updated successfully', user: serializeUser(user) });
   });
 
@@ -82,7 +67,7 @@ export function createUsersApi(manage: UserManagement, tokens: TokenAuthService)
 
   router.post('/:id/transfer', allowBearer(tokens, 'users.transfer'), json, (req, res) => {
     const id = userId(req);
-    const moved = manage.transferAccounts(actorFromToken(req, res), id, parse(transferSchema, req.body).manager_id);
+    const moved = manage.transferAccounts(actorFromToken(req, res), id, parseInput(transferSchema, req.body).manager_id);
     res.json({ message: `Handed over ${moved} accounts`, moved });
   });
 

@@ -116,6 +116,7 @@ export function createUsersRepo(db: Db) {
   const reactivate = db.prepare(`UPDATE users SET is_active = 1, terminated_at = NULL, terminated_by = NULL,
     updated_at = @now WHERE id = @id AND is_active = 0`);
   const bump = db.prepare('UPDATE users SET credential_version = credential_version + 1, updated_at = @now WHERE id = @id');
+  const createdBy = db.prepare<{ id: number }, number>('SELECT id FROM users WHERE created_by = @id').pluck();
   const transfer = db.prepare('UPDATE users SET created_by = @to, updated_at = @now WHERE created_by = @from');
   const listing = (where: string) => `SELECT ${COLUMNS.replace(/(\w+)/g, 'u.$1')}, c.username AS created_by_username
     FROM users u LEFT JOIN users c ON c.id = u.created_by ${where}`;
@@ -193,6 +194,7 @@ export function createUsersRepo(db: Db) {
     bumpCredentialVersion: (id: number, now: string): void => {
       bump.run({ id, now });
     },
+    idsCreatedBy: (id: number): number[] => createdBy.all({ id }),
     transferAccounts: (from: number, to: number, now: string): number => transfer.run({ from, to, now }).changes,
   };
 }

@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { addFlash } from '../../http/flash.js';
 import { HttpError, NotFound } from '../../http/errors.js';
-import { allow } from '../../http/panel-auth.js';
+import { actorFromSession as actorOf, allow } from '../../http/panel-auth.js';
 import { ASSIGNABLE_ROLES, CREATABLE_ROLES, can, decideOnUser, type UserAction } from '../../permissions.js';
 import { ROLES, type UserListing } from './users.repo.js';
 import type { ActorContext, UserManagement } from './users.manage.js';
@@ -12,10 +12,6 @@ const PAGE_SIZE = 25;
 const pageSchema = z.coerce.number().int().min(1).max(100_000).catch(1);
 const passwordPair = z.object({ password: z.string(), confirm_password: z.string() });
 
-function actorOf(req: Request): ActorContext {
-  const u = req.currentUser!;
-  return { id: u.id, username: u.username, role: u.role, isOwner: u.isOwner, ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null };
-}
 
 function idOf(req: Request): number {
   const parsed = idParamSchema.safeParse(req.params);

@@ -37,10 +37,3 @@ export const updateUserSchema = z.strictObject({
 export const roleChangeSchema = z.strictObject({ role }, { error: (issue) => (issue.code === 'unrecognized_keys' ? `Unknown field: ${issue.keys.join(', ')}` : undefined) });
 export const transferSchema = z.strictObject({ manager_id: z.number({ error: 'manager_id must be a user id' }).int().positive() });
 export const idParamSchema = z.object({ id: z.coerce.number().int().positive() });
-
-/** The first problem, as `{message, fields}` naming the field it is about. */
-export function firstIssue(error: z.ZodError): { message: string; fields: Record<string, string> } {
-  const issue = error.issues[0]!;
-  const field = issue.code === 'unrecognized_keys' ? issue.keys[0]! : String(issue.path[0] ?? 'body');
-  return { message: issue.message, fields: { [field]: issue.message } };
-}

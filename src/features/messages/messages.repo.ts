@@ -1,0 +1,97 @@
+import type { Db } from '../../db.js';
+
+export const MESSAGE_STATUSES = ['pending', 'sent', 'delivered', 'read', 'failed'] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+export interface NewMessage {
+  senderId: number;
+  recipientPhone: string;
+  messageContent: string | null;
+  attachmentPath: string | null;
+  templateUsed: string | null;
+  status: MessageStatus;
+  sentAt: string;
+}
+
+export interface MessageRow {
+  id: number;
+  sender_id: number;
+  sender_username: string;
+  recipient_phone: string;
+  message_content: string | null;
+  attachment_path: string | null;
+  template_used: string | null;
+  sent_at: string;
+  status: MessageStatus;
+}
+
+export interface MessageFilters {
+  scope: number[] | null;
+  senderId?: number;
+  status?: MessageStatus;
+  search?: string;
+  from?: string;
+  to?: string;
+  /** Keyset cursor for exports: only messages with a smaller id. */
+  beforeId?: number;
+}
+
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => '\\' + c);
+
+function where(f: MessageFilters): { sql: string; params: Record<string, unknown> } {
+  const clauses: string[] = [];
+  const params: Record<string, unknown> = {};
+  const add = (clause: string, name: string, value: unknown) => {
+    clauses.push(clause);
+    params[name] = value;
+  };
+  if (f.scope) add('m.sender_id IN (SELECT value FROM json_each(@scope))', 'scope', JSON.stringify(f.scope));
+  if (f.senderId !== undefined) add('m.sender_id = @senderId', 'senderId', f.senderId);
+  if (f.status) add('m.status = @status', 'status', f.status);
+  if (f.search) add("m.recipient_phone LIKE @search ESCAPE '\\'", 'search', `%${escapeLike(f.search)}%`);
+  if (f.from) add('m.sent_at >= @from', 'from', f.from);
+  if (f.to) add('m.sent_at < @to', 'to', f.to);
+  if (f.beforeId !== undefined) add('m.id < @beforeId', 'beforeId', f.beforeId);
+  return { sql: clauses.length ? 'WHERE ' + clauses.join(' AND ') : '', params };
+}
+
+const SELECT = `SELECT m.id, m.sender_id, u.username AS sender_username, m.recipient_phone, m.message_content,
+  m.attachment_path, m.template_used, m.sent_at, m.status FROM message_logs m JOIN users u ON u.id = m.sender_id`;
+
+export function createMessagesRepo(db: Db) {
+  const insert = db.prepare(`INSERT INTO message_logs
+      (sender_id, recipient_phone, message_content, attachment_path, template_used, status, sent_at)
+    VALUES (@senderId, @recipientPhone, @messageContent, @attachmentPath, @templateUsed, @status, @sentAt)`);
+  const countSince = db.prepare<{ sender: number; since: string }, number>(
+    'SELECT count(*) FROM message_logs WHERE sender_id = @sender AND sent_at > @since').pluck();
+  const nthSince = db.prepare<{ sender: number; since: string; n: number }, string>(
+    'SELECT sent_at FROM message_logs WHERE sender_id = @sender AND sent_at > @since ORDER BY sent_at LIMIT 1 OFFSET @n').pluck();
+  const countToSince = db.prepare<{ sender: number; phone: string; since: string }, number>(
+    'SELECT count(*) FROM message_logs WHERE sender_id = @sender AND recipient_phone = @phone AND sent_at > @since').pluck();
+  const nthToSince = db.prepare<{ sender: number; phone: string; since: string; n: number }, string>(
+    'SELECT sent_at FROM message_logs WHERE sender_id = @sender AND recipient_phone = @phone AND sent_at > @since ORDER BY sent_at LIMIT 1 OFFSET @n').pluck();
+  const cache = new Map<string, ReturnType<Db['prepare']>>();
+  const prepared = (sql: string) => {
+    let stmt = cache.get(sql);
+    if (!stmt) cache.set(sql, (stmt = db.prepare(sql)));
+    return stmt;
+  };
+
+  return {
+    insert: (m: NewMessage): number => Number(insert.run(m).lastInsertRowid),
+    /** Sends by a sender after `since` (optionally to one recipient): the sliding-window counts. */
+    countSince: (sender: number, since: string, phone?: string): number =>
+      phone === undefined ? countSince.get({ sender, since })! : countToSince.get({ sender, phone, since })!,
+    /** The send time of the (n+1)-th oldest send in that window: when it leaves, a slot frees. */
+    nthSince: (sender: number, since: string, n: number, phone?: string): string | undefined =>
+      phone === undefined ? nthSince.get({ sender, since, n }) : nthToSince.get({ sender, phone, since, n }),
+    listPage: (f: MessageFilters, limit: number, offset: number): MessageRow[] => {
+      const w = where(f);
+      return prepared(`${SELECT} ${w.sql} ORDER BY m.id DESC LIMIT @limit OFFSET @offset`).all({ ...w.params, limit, offset }) as MessageRow[];
+    },
+    count: (f: MessageFilters): number => {
+      const w = where(f);
+      return (prepared(`SELECT count(*) AS n FROM message_logs m ${w.sql}`).get(w.params) as { n: number }).n;
+    },
+  };
+}

@@ -1,0 +1,56 @@
+import { Router, type Request } from 'express';
+import { csvCell, streamCsv } from '../../http/csv.js';
+import { actorFromSession, allow } from '../../http/panel-auth.js';
+import type { UserManagement } from '../users/users.manage.js';
+import { MESSAGE_STATUSES, type MessageRow } from './messages.repo.js';
+import { messagesQuerySchema } from './messages.schemas.js';
+import type { MessagesService } from './messages.service.js';
+
+const PAGE_SIZE = 50;
+const panelQuery = messagesQuerySchema.omit({ limit: true, offset: true });
+
+/** The filters as the form shows them, and as the service takes them. */
+function filtersOf(req: Request) {
+  const raw = {
+    sender_id: String(req.query.sender_id ?? ''), status: String(req.query.status ?? ''), search: String(req.query.search ?? ''),
+    from: String(req.query.from ?? ''), to: String(req.query.to ?? ''),
+  };
+  const cleaned = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== ''));
+  const parsed = panelQuery.safeParse(cleaned);
+  const f: Partial<NonNullable<typeof parsed.data>> = parsed.success ? parsed.data : {};
+  return {
+    form: raw, invalid: !parsed.success,
+    filters: { senderId: f.sender_id, status: f.status, search: f.search, from: f.from, to: f.to },
+    error: parsed.success ? null : parsed.error.issues[0]!.message,
+  };
+}
+
+export function createMessagesRoutes(messages: MessagesService, manage: UserManagement): Router {
+  const router = Router();
+
+  router.get('/messages', allow('messages.view'), (req, res) => {
+    const actor = actorFromSession(req);
+    const { form, filters, error } = filtersOf(req);
+    const page = Math.max(1, Math.min(1_000_000, Number.parseInt(String(req.query.page ?? '1'), 10) || 1));
+    const { messages: rows, total } = messages.list(actor, filters, PAGE_SIZE, (page - 1) * PAGE_SIZE);
+    const senders = [req.currentUser!, ...manage.list(actor, { limit: 500, offset: 0 }).users]
+      .filter((u, i, all) => all.findIndex((x) => x.id === u.id) === i);
+    const query = Object.fromEntries(Object.entries(form).filter(([, v]) => v !== ''));
+    res.render('messages/index', {
+      title: 'Messages', messages: rows, total, form, error, senders, statuses: MESSAGE_STATUSES,
+      csvQuery: new URLSearchParams(query).toString(),
+      pagination: { page, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)), path: '/messages', query },
+    });
+  });
+
+  router.get('/messages.csv', allow('messages.export'), async (req, res) => {
+    const rows = messages.exportRows(actorFromSession(req), filtersOf(req).filters);
+    await streamCsv(res, 'messages.csv',
+      ['id', 'sent_at', 'sender_id', 'sender_username', 'recipient_phone', 'status', 'template_used', 'attachment_path', 'message_content'], rows,
+      (m: MessageRow) => [csvCell(m.id), csvCell(m.sent_at), csvCell(m.sender_id), csvCell(m.sender_username),
+        csvCell(m.recipient_phone, { formulaSafe: false }), csvCell(m.status), csvCell(m.template_used), csvCell(m.attachment_path),
+        csvCell(m.message_content)].join(',') + '\r\n');
+  });
+
+  return router;
+}

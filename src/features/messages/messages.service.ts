@@ -1,0 +1,115 @@
+import type { Db } from '../../db.js';
+import { BadRequest, HttpError } from '../../http/errors.js';
+import { dataScope } from '../../permissions.js';
+import type { EventsRepo } from '../activity/events.repo.js';
+import { normalisePhone } from '../contacts/phone.js';
+import type { ActorContext } from '../users/users.manage.js';
+import type { UsersRepo } from '../users/users.repo.js';
+import { createMessagesRepo, type MessageFilters, type NewMessage } from './messages.repo.js';
+import { messageSchema } from './messages.schemas.js';
+
+export interface Quotas {
+  perMinute: number;
+  perHour: number;
+  perDestinationHour: number;
+}
+
+export class QuotaExceeded extends HttpError {
+  constructor(readonly limit: string, label: string, readonly retryAfter: number) {
+    super(429, `Rate limit exceeded: ${label}. Retry after ${retryAfter} seconds.`, { code: 'quota', retryAfterSeconds: retryAfter });
+  }
+}
+
+const EXPORT_CHUNK = 2000;
+
+type Draft = Omit<NewMessage, 'senderId' | 'sentAt'>;
+
+/** Validates one message body; `at` prefixes field names for bulk requests. */
+export function parseMessage(body: unknown, at = ''): Draft {
+  const parsed = messageSchema.safeParse(body ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = at + String(issue.path[0] ?? 'body');
+    throw new BadRequest(issue.message, { [field]: issue.message });
+  }
+  const recipientPhone = normalisePhone(parsed.data.recipient_phone);
+  if (!recipientPhone) {
+    const message = 'recipient_phone is not a phone number';
+    throw new BadRequest(message, { [at + 'recipient_phone']: message });
+  }
+  const { message_content, attachment_path, template_used, status } = parsed.data;
+  return { recipientPhone, messageContent: message_content, attachmentPath: attachment_path, templateUsed: template_used, status };
+}
+
+export function createMessagesService(db: Db, users: UsersRepo, events: EventsRepo, quotas: Quotas, clock: () => number = Date.now) {
+  const repo = createMessagesRepo(db);
+  const scopeOf = (actor: ActorContext) => dataScope(actor, users.idsCreatedBy);
+
+  /** The first quota the batch would break, with the seconds until enough slots free. */
+  function breach(sender: number, drafts: Draft[], now: number): QuotaExceeded | null {
+    const perRecipient = new Map<string, number>();
+    for (const d of drafts) perRecipient.set(d.recipientPhone, (perRecipient.get(d.recipientPhone) ?? 0) + 1);
+    const windows: Array<{ code: string; label: string; ms: number; limit: number; adding: number; phone?: string }> = [
+      { code: 'per_minute', label: `per-minute limit (${quotas.perMinute}/minute)`, ms: 60_000, limit: quotas.perMinute, adding: drafts.length },
+      { code: 'per_hour', label: `per-hour limit (${quotas.perHour}/hour)`, ms: 3_600_000, limit: quotas.perHour, adding: drafts.length },
+      ...[...perRecipient].map(([phone, adding]) => ({ code: 'per_destination_hour',
+        label: `per-destination limit (${quotas.perDestinationHour}/hour)`, ms: 3_600_000, limit: quotas.perDestinationHour, adding, phone })),
+    ];
+    for (const w of windows) {
+      const since = new Date(now - w.ms).toISOString();
+      const used = repo.countSince(sender, since, w.phone);
+      if (used + w.adding <= w.limit) continue;
+      let seconds = Math.ceil(w.ms / 1000);
+      if (w.adding <= w.limit) {
+        const freesAt = repo.nthSince(sender, since, used + w.adding - w.limit - 1, w.phone);
+        if (freesAt) seconds = Math.max(1, Math.ceil((Date.parse(freesAt) + w.ms - now) / 1000));
+      }
+      return new QuotaExceeded(w.code, w.label, seconds);
+    }
+    return null;
+  }
+
+  /**
+   * Stores messages if every quota allows the whole batch; the check and the insert share one
+   * IMMEDIATE transaction, so parallel requests cannot overshoot. A refusal stores nothing
+   * but the refusal's own record.
+   */
+  function log(actor: ActorContext, drafts: Draft[]): number[] {
+    const result = db.transaction((): number[] | QuotaExceeded => {
+      const now = clock();
+      const refused = breach(actor.id, drafts, now);
+      if (refused) {
+        events.record({ action: 'message.quota_refused', outcome: 'denied', userId: actor.id, username: actor.username,
+          loginRef: actor.loginRef ?? null, ip: actor.ip ?? null, userAgent: actor.userAgent ?? null,
+          detail: { limit: refused.limit, retry_after: refused.retryAfter, messages: drafts.length } });
+        return refused;
+      }
+      const sentAt = new Date(now).toISOString();
+      return drafts.map((d) => repo.insert({ ...d, senderId: actor.id, sentAt }));
+    }).immediate();
+    if (result instanceof QuotaExceeded) throw result;
+    return result;
+  }
+
+  function list(actor: ActorContext, f: Omit<MessageFilters, 'scope'>, limit: number, offset: number) {
+    const filters = { ...f, scope: scopeOf(actor) };
+    return { messages: repo.listPage(filters, limit, offset), total: repo.count(filters) };
+  }
+
+  const total = (actor: ActorContext, f: Omit<MessageFilters, 'scope'> = {}) => repo.count({ ...f, scope: scopeOf(actor) });
+  /** Every matching message, newest first, fetched in keyset chunks (no query held open). */
+  function* exportRows(actor: ActorContext, f: Omit<MessageFilters, 'scope' | 'beforeId'>) {
+    const scope = scopeOf(actor);
+    let beforeId: number | undefined;
+    for (;;) {
+      const chunk = repo.listPage({ ...f, scope, beforeId }, EXPORT_CHUNK, 0);
+      if (chunk.length === 0) return;
+      yield chunk;
+      beforeId = chunk[chunk.length - 1]!.id;
+    }
+  }
+
+  return { log, list, total, exportRows };
+}
+
+export type MessagesService = ReturnType<typeof createMessagesService>;
