@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
+import { dataSizeBench } from './data-size.js';
 import { argon2Timings, commitRate } from './micro.js';
 import { loadWithoutKeepAlive } from './no-keepalive.js';
 import { ROOT, startProcess, type Server } from './servers.js';
@@ -108,6 +109,8 @@ async function main(): Promise<void> {
   console.log(`synchronous=FULL    ${full.toFixed(0).padStart(7)} commits/s  (${(1000 / full).toFixed(3)} ms each)`);
   console.log(`synchronous=NORMAL  ${normal.toFixed(0).padStart(7)} commits/s  (${(1000 / normal).toFixed(3)} ms each)`);
   console.log(`fsync cost per commit: ${(1000 / full - 1000 / normal).toFixed(3)} ms`);
+
+  await dataSizeBench({ contacts: Number(process.env.BENCH_CONTACTS ?? 1_000_000), seconds: DURATION * 2 });
 
   const argon = await argon2Timings();
   console.log('\nargon2id (m=19 MiB, t=2, p=1), median of 15');

@@ -66,8 +66,7 @@ export function createContactsService(db: Db, users: UsersRepo, events: EventsRe
   }
 
   function list(actor: ActorContext, f: { search?: string; sourceGroup?: string; limit: number; offset: number }) {
-    const filters = { ...f, scope: scopeOf(actor) };
-    return { contacts: repo.listPage(filters), total: repo.count(filters) };
+    return repo.listWithTotal({ ...f, scope: scopeOf(actor) });
   }
 
   const total = (actor: ActorContext) => repo.count({ scope: scopeOf(actor) });
