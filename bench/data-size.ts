@@ -30,7 +30,7 @@ export async function dataSizeBench(options: { contacts: number; seconds: number
   const seeded = await seedContacts(dataDir, options.contacts, 200);
   console.log(`\nData-size benchmarks (seeded ${options.contacts.toLocaleString('en')} contacts from 200 workers in ${((performance.now() - seedStart) / 1000).toFixed(1)} s)`);
   const server = await startProcess([path.join(ROOT, 'dist/src/server.js')], {
-    DATA_DIR: dataDir, LOG_REQUESTS: 'false', API_LOGIN_REQUESTS_PER_MINUTE: '100000', LOGIN_REQUESTS_PER_MINUTE: '100000',
+    DATA_DIR: dataDir, LOG_REQUESTS: 'false', API_LOGIN_REQUESTS_PER_MINUTE: '100000', DB_SYNCHRONOUS: process.env.BENCH_DB_SYNCHRONOUS ?? 'FULL', LOGIN_REQUESTS_PER_MINUTE: '100000',
     RATE_LIMIT_MESSAGES_PER_MINUTE: '100000', RATE_LIMIT_MESSAGES_PER_HOUR: '1000000', RATE_LIMIT_MESSAGES_PER_DESTINATION_HOUR: '100000',
   }, /"msg":"listening"/);
   try {
@@ -50,7 +50,9 @@ export async function dataSizeBench(options: { contacts: number; seconds: number
     // Search: varied terms (names and phone fragments), admin scope and one worker's scope.
     const terms = ['García', 'ana', 'Kowalski 12', 'Lucía', '600123', '34600', 'müller', 'Omar Dubois', '9998', 'Jens'];
     const worker = await login(server.url, seeded.workers[7]!, seeded.password);
-    for (const [label, token] of [['admin (all contacts)', admin], ['worker (own contacts)', worker]] as const) {
+    const manager = await login(server.url, seeded.manager, seeded.password);
+    const scopes = [['admin (all contacts)', admin], ['worker (own contacts)', worker], ['manager (team of 20: a tenth of all)', manager]] as const;
+    for (const [label, token] of scopes) {
       const latencies: number[] = [];
       for (let round = 0; round < 20; round += 1) {
         for (const term of terms) latencies.push(await timed(`${server.url}/api/contacts?search=${encodeURIComponent(term)}&limit=100`, token));

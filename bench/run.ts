@@ -110,7 +110,7 @@ async function main(): Promise<void> {
   console.log(`synchronous=NORMAL  ${normal.toFixed(0).padStart(7)} commits/s  (${(1000 / normal).toFixed(3)} ms each)`);
   console.log(`fsync cost per commit: ${(1000 / full - 1000 / normal).toFixed(3)} ms`);
 
-  await dataSizeBench({ contacts: Number(process.env.BENCH_CONTACTS ?? 1_000_000), seconds: DURATION * 2 });
+  if (process.env.BENCH_ONLY !== 'http') await dataSizeBench({ contacts: Number(process.env.BENCH_CONTACTS ?? 1_000_000), seconds: DURATION * 2 });
 
   const argon = await argon2Timings();
   console.log('\nargon2id (m=19 MiB, t=2, p=1), median of 15');

@@ -8,13 +8,14 @@ const LAST = ['García', 'Smith', 'Müller', 'Rossi', 'Silva', 'Kowalski', 'Dubo
 export interface Seeded {
   password: string;
   admin: string;
+  manager: string;
   workers: string[];
 }
 
 /**
  * Fills a fresh data directory with `contacts` contacts synced by `workerCount` workers (and
- * their sources), quickly: the FTS insert trigger is set aside during the load and the index
- * rebuilt once at the end, then the trigger is restored exactly as the migration made it.
+ * their sources), quickly: rows are loaded in large transactions and the search index is
+ * built once at the end.
  */
 export async function seedContacts(dataDir: string, contacts: number, workerCount: number): Promise<Seeded> {
   const db = openDatabase(path.join(dataDir, 'security.db'), { synchronous: 'NORMAL' });
@@ -25,14 +26,14 @@ export async function seedContacts(dataDir: string, contacts: number, workerCoun
   const addUser = db.prepare(`INSERT INTO users (username, password_hash, role, is_owner, created_by, created_at, updated_at)
     VALUES (?, ?, ?, ?, ?, ?, ?)`);
   const adminId = Number(addUser.run('bench-admin', hash, 'admin', 1, null, now, now).lastInsertRowid);
+  const managerId = Number(addUser.run('bench-manager', hash, 'manager', 0, adminId, now, now).lastInsertRowid);
   const workers: Array<{ id: number; name: string }> = [];
   for (let i = 0; i < workerCount; i += 1) {
     const name = `bench-worker-${i}`;
-    workers.push({ id: Number(addUser.run(name, hash, 'worker', 0, adminId, now, now).lastInsertRowid), name });
+    // The first 20 workers are the manager's team (a tenth of the contacts with 200 workers).
+    workers.push({ id: Number(addUser.run(name, hash, 'worker', 0, i < 20 ? managerId : adminId, now, now).lastInsertRowid), name });
   }
 
-  const trigger = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'contacts_fts_insert'").pluck().get() as string;
-  db.exec('DROP TRIGGER contacts_fts_insert');
   const addContact = db.prepare('INSERT INTO contacts (id, phone, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)');
   const addSource = db.prepare(`INSERT INTO contact_sources (scraped_by, contact_id, source_group, first_scraped_at, scraped_at)
     VALUES (?, ?, ?, ?, ?)`);
@@ -45,8 +46,7 @@ export async function seedContacts(dataDir: string, contacts: number, workerCoun
   });
   for (let from = 1; from <= contacts; from += 50_000) load(from, Math.min(contacts + 1, from + 50_000));
   db.exec("INSERT INTO contacts_fts (contacts_fts) VALUES ('rebuild')");
-  db.exec(trigger);
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
-  return { password, admin: 'bench-admin', workers: workers.map((w) => w.name) };
+  return { password, admin: 'bench-admin', manager: 'bench-manager', workers: workers.map((w) => w.name) };
 }

@@ -23,6 +23,11 @@ import { projectRoot } from './paths.js';
 export interface AppDeps {
   config: Config;
   db: Db;
+  /**
+   * A second connection to the same file for contacts and message logs, at the data
+   * durability level (NORMAL by default); security state stays on `db` (FULL).
+   */
+  dataDb?: Db;
   sessionStore: session.Store;
   logger: Logger;
   clock?: () => number;
@@ -37,8 +42,11 @@ export function createServices(deps: AppDeps) {
   const signer = createTokenSigner(config.jwtSecret, deps.clock);
   const tokens = createTokenAuthService({ db, auth, users, signer, events, settings: config.tokens, clock: deps.clock });
   const manage = createUserManagement(db, events, { passwordRequireClasses: config.passwordRequireClasses });
-  const contacts = createContactsService(db, users.repo, events, deps.clock);
-  const messages = createMessagesService(db, users.repo, events, config.quotas, deps.clock);
+  // Their events are written through their own connection, inside their own transactions.
+  const dataDb = deps.dataDb ?? db;
+  const dataEvents = createEventsRepo(dataDb, deps.clock);
+  const contacts = createContactsService(dataDb, users.repo, dataEvents, deps.clock);
+  const messages = createMessagesService(dataDb, users.repo, dataEvents, config.quotas, deps.clock);
   return { users, throttle, events, auth, tokens, manage, contacts, messages };
 }
 

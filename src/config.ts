@@ -65,6 +65,7 @@ const envSchema = z.object({
   RATE_LIMIT_MESSAGES_PER_HOUR: int(100, 1, 1000000),
   RATE_LIMIT_MESSAGES_PER_DESTINATION_HOUR: int(5, 1, 100000),
   DB_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
+  DB_DATA_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('NORMAL'),
   LOG_REQUESTS: bool(true),
 });
 
@@ -98,6 +99,7 @@ export interface Config {
   tokens: { accessMinutes: number; refreshDays: number };
   quotas: { perMinute: number; perHour: number; perDestinationHour: number };
   dbSynchronous: 'FULL' | 'NORMAL';
+  dataSynchronous: 'FULL' | 'NORMAL';
   logRequests: boolean;
 }
 
@@ -161,6 +163,7 @@ export function loadConfig(env: Env): Config {
     quotas: { perMinute: e.RATE_LIMIT_MESSAGES_PER_MINUTE, perHour: e.RATE_LIMIT_MESSAGES_PER_HOUR,
       perDestinationHour: e.RATE_LIMIT_MESSAGES_PER_DESTINATION_HOUR },
     dbSynchronous: e.DB_SYNCHRONOUS,
+    dataSynchronous: e.DB_DATA_SYNCHRONOUS,
     logRequests: e.LOG_REQUESTS,
   };
 }

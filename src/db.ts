@@ -17,6 +17,10 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
   db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  // 64 MiB of page cache (the default is 2 MiB): a million contacts and their search index
+  // stay in memory instead of being re-read from the OS for every sync and search.
+  db.pragma('cache_size = -65536');
+  db.pragma('temp_store = MEMORY');
   return db;
 }
 

@@ -15,8 +15,9 @@ async function main(): Promise<void> {
   const applied = migrate(db);
   if (applied.length > 0) logger.info('migrations applied', { migrations: applied.join(', ') });
 
+  const dataDb = openDatabase(path.join(config.dataDir, 'security.db'), { synchronous: config.dataSynchronous });
   const sessionStore = await createSessionStore(config.dataDir);
-  const services = createServices({ config, db, sessionStore, logger });
+  const services = createServices({ config, db, dataDb, sessionStore, logger });
   const first = await services.users
     .ensureFirstAdmin({ username: config.adminUsername, password: config.adminPassword })
     .catch((err: Error) => fail(`cannot create the first admin from ADMIN_USERNAME/ADMIN_PASSWORD: ${err.message}`));
@@ -31,10 +32,11 @@ async function main(): Promise<void> {
   const purge = setInterval(() => {
     services.throttle.purgeIdle();
     services.tokens.purgeExpired();
+    services.contacts.tidySearchIndex();
   }, 10 * 60_000);
   purge.unref();
 
-  const app = createApp({ config, db, sessionStore, logger }, services);
+  const app = createApp({ config, db, dataDb, sessionStore, logger }, services);
   const server = app.listen(config.port, config.host, () => {
     logger.info('listening', { url: `http://${config.host}:${config.port}`, env: config.env, dataDir: config.dataDir });
   });
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
     force.unref();
     server.close(async () => {
       await sessionStore.close().catch(() => undefined);
+      dataDb.close();
       db.close();
       logger.info('stopped');
       process.exit(0);

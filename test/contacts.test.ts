@@ -51,6 +51,18 @@ describe('POST /api/contacts/sync', () => {
     assert.ok(count(ctx.db, "SELECT count(*) AS n FROM security_events WHERE action = 'contacts.sync' AND user_id = ?", people.worker1.id) >= 3);
   });
 
+  test('a phone listed twice is one contact with the last name given, and the search index stays consistent', async () => {
+    const res = await api('admin').sync({ contacts: [
+      { phone: '+3370000001', name: 'First Name' }, { phone: '+33 700 000 01', name: 'Second Name' }, { phone: '+3370000001' },
+    ] });
+    assert.deepEqual([res.body.created, res.body.updated, res.body.synced], [1, 0, 1]);
+    assert.equal(ctx.db.prepare("SELECT name FROM contacts WHERE phone = '+3370000001'").pluck().get(), 'Second Name');
+    await api('admin').sync({ contacts: [{ phone: '+3370000001', name: 'Renamed Later' }] });
+    assert.deepEqual(phones(await api('admin').list('?search=renamed')), ['+3370000001']);
+    assert.deepEqual(phones(await api('admin').list('?search=second name')), []);
+    ctx.db.exec("INSERT INTO contacts_fts (contacts_fts) VALUES ('integrity-check')");
+  });
+
   test('an empty, missing, oversized or malformed list answers 400 and stores nothing', async () => {
     const before = count(ctx.db, 'SELECT count(*) AS n FROM contacts');
     const empty = await api('worker1').sync({ contacts: [] });

@@ -38,17 +38,19 @@ export async function makeTestApp(env: Env = {}): Promise<TestContext> {
   });
   const db = openDatabase(path.join(dir, 'security.db'));
   migrate(db);
+  const dataDb = openDatabase(path.join(dir, 'security.db'), { synchronous: config.dataSynchronous });
   const sessionStore = await createSessionStore(dir);
   const logLines: string[] = [];
   const logger: Logger = createJsonLogger((line) => logLines.push(line));
   const clock = { now: Date.now() };
-  const deps = { config, db, sessionStore, logger, clock: () => clock.now };
+  const deps = { config, db, dataDb, sessionStore, logger, clock: () => clock.now };
   const services = createServices(deps);
   const app = createApp(deps, services);
   return {
     app, db, dir, services, logLines, clock,
     async close() {
       await sessionStore.close();
+      dataDb.close();
       db.close();
       fs.rmSync(dir, { recursive: true, force: true });
     },

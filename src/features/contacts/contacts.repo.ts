@@ -109,6 +109,8 @@ export function createContactsRepo(db: Db) {
      ON CONFLICT (phone) DO NOTHING RETURNING id`).pluck();
   const refreshContact = db.prepare<{ phone: string; name: string | null; now: string }, number>(
     `UPDATE contacts SET name = coalesce(@name, name), updated_at = @now WHERE phone = @phone RETURNING id`).pluck();
+  const indexNew = db.prepare<{ ids: string }>(`INSERT INTO contacts_fts (rowid, name, phone)
+     SELECT id, name, phone FROM contacts WHERE id IN (SELECT value FROM json_each(@ids))`);
   const upsertSource = db.prepare(`INSERT INTO contact_sources (scraped_by, contact_id, source_group, first_scraped_at, scraped_at)
      VALUES (@scrapedBy, @contactId, @group, @now, @now)
      ON CONFLICT (scraped_by, contact_id, source_group) DO UPDATE SET scraped_at = excluded.scraped_at`);
@@ -150,6 +152,14 @@ export function createContactsRepo(db: Db) {
     upsert: (phone: string, name: string | null, now: string): { id: number; created: boolean } => {
       const created = insertContact.get({ phone, name, now });
       return created !== undefined ? { id: created, created: true } : { id: refreshContact.get({ phone, name, now })!, created: false };
+    },
+    /** A bounded step of index merging, so searches stay fast between bulk syncs. */
+    mergeIndex: (): void => {
+      db.exec("INSERT INTO contacts_fts (contacts_fts, rank) VALUES ('merge', 500)");
+    },
+    /** Adds contacts created in this transaction to the search index, in one statement. */
+    indexCreated: (ids: number[]): void => {
+      if (ids.length > 0) indexNew.run({ ids: JSON.stringify(ids) });
     },
     recordSource: (contactId: number, scrapedBy: number, group: string, now: string) => {
       upsertSource.run({ contactId, scrapedBy, group, now });

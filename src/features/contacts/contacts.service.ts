@@ -23,6 +23,27 @@ function cleanName(raw: unknown): string | null {
   return name === '' ? null : name;
 }
 
+/**
+ * Valid entries by normalised phone (a phone listed twice is one contact; the last non-empty
+ * name wins), and the entries skipped with why. Each contact is then written exactly once,
+ * which also keeps the search index in step (it is filled in bulk after the inserts).
+ */
+function readEntries(contacts: unknown[]) {
+  const byPhone = new Map<string, string | null>();
+  const skipped: SyncResult['skipped'] = [];
+  contacts.forEach((item, index) => {
+    const entry = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
+    const raw = entry.phone ?? entry.number;
+    const phone = normalisePhone(raw);
+    if (!phone) {
+      skipped.push({ index, reason: raw === undefined || raw === null || raw === '' ? 'phone is missing' : 'not a phone number' });
+      return;
+    }
+    byPhone.set(phone, cleanName(entry.name) ?? byPhone.get(phone) ?? null);
+  });
+  return { byPhone, skipped };
+}
+
 export function createContactsService(db: Db, users: UsersRepo, events: EventsRepo, clock: () => number = Date.now) {
   const repo = createContactsRepo(db);
   const scopeOf = (actor: ActorContext) => dataScope(actor, users.idsCreatedBy);
@@ -39,24 +60,19 @@ export function createContactsService(db: Db, users: UsersRepo, events: EventsRe
       throw new BadRequest(message, { contacts: message });
     }
     const group = sourceGroup ?? '';
+    const { byPhone, skipped } = readEntries(contacts);
     return db.transaction((): SyncResult => {
       const now = new Date(clock()).toISOString();
-      const result: SyncResult = { synced: 0, created: 0, updated: 0, skipped: [] };
-      const seen = new Set<number>();
-      contacts.forEach((item, index) => {
-        const entry = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
-        const phone = normalisePhone(entry.phone ?? entry.number);
-        if (!phone) {
-          result.skipped.push({ index, reason: entry.phone ?? entry.number ? 'not a phone number' : 'phone is missing' });
-          return;
-        }
-        const { id, created } = repo.upsert(phone, cleanName(entry.name), now);
+      const result: SyncResult = { synced: 0, created: 0, updated: 0, skipped };
+      const createdIds: number[] = [];
+      for (const [phone, name] of byPhone) {
+        const { id, created } = repo.upsert(phone, name, now);
         repo.recordSource(id, actor.id, group, now);
-        if (seen.has(id)) return; // listed twice in one request: counted once
-        seen.add(id);
-        if (created) result.created += 1;
+        if (created) createdIds.push(id);
         else result.updated += 1;
-      });
+      }
+      repo.indexCreated(createdIds);
+      result.created = createdIds.length;
       result.synced = result.created + result.updated;
       events.record({ action: 'contacts.sync', outcome: 'success', userId: actor.id, username: actor.username,
         loginRef: actor.loginRef ?? null, ip: actor.ip ?? null, userAgent: actor.userAgent ?? null,
@@ -82,7 +98,7 @@ export function createContactsService(db: Db, users: UsersRepo, events: EventsRe
     }
   }
 
-  return { sync, list, total, exportRows };
+  return { sync, list, total, exportRows, tidySearchIndex: () => repo.mergeIndex() };
 }
 
 export type ContactsService = ReturnType<typeof createContactsService>;
