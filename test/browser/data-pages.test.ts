@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import request from 'supertest';
+import { insertUser, makeTestApp, type TestContext } from '../helpers.js';
+import { launchBrowser, screenshot, serve, watchForErrors } from './browser.js';
+
+let ctx: TestContext;
+let browser: Browser;
+let site: { url: string; close: () => Promise<void> };
+
+before(async () => {
+  ctx = await makeTestApp();
+  site = await serve(ctx);
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await site?.close();
+  await ctx?.close();
+});
+
+test('a manager searches the team’s contacts and filters its messages, with no console error', async () => {
+  const manager = await insertUser(ctx.db, { role: 'manager', username: 'team.lead' });
+  const worker = await insertUser(ctx.db, { role: 'worker', createdBy: manager.id, username: 'field.worker' });
+  const token = (await request(ctx.app).post('/auth/login').send({ username: worker.username, password: worker.password })).body.access_token;
+  const auth = { Authorization: `Bearer ${token}` };
+  await request(ctx.app).post('/api/contacts/sync').set(auth).send({ source_group: 'Madrid runners', contacts: [
+    { phone: '+34 611 000 001', name: 'Lucía Fernández' }, { phone: '+34 611 000 002', name: '<script>alert("x")</script>' }, { phone: '+34 611 000 003', name: 'Pedro' },
+  ] });
+  await request(ctx.app).post('/api/messages/bulk-log').set(auth).send({ messages: [
+    { recipient_phone: '+34611000001', message_content: 'Hola Lucía', status: 'sent' }, { recipient_phone: '+34611000003', message_content: 'Hola Pedro', status: 'failed' },
+  ] });
+
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const problems = watchForErrors(page);
+  await page.goto(site.url + '/login');
+  await page.getByLabel('Username').fill(manager.username);
+  await page.getByLabel('Password').fill(manager.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(site.url + '/dashboard');
+  assert.match(await page.locator('.stats').nth(1).textContent() ?? '', /Contacts\s*3/);
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Contacts' }).click();
+  assert.equal(await page.locator('tbody tr').count(), 3);
+  assert.equal(await page.getByText('<script>alert("x")</script>').count(), 1, 'the name is shown as text');
+  await page.getByLabel('Name or phone').fill('lucía');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  assert.equal(await page.locator('tbody tr').count(), 1);
+  assert.match(await page.locator('#result-count').textContent() ?? '', /1 contact match, of 3/);
+  await screenshot(page, 'contacts');
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Messages' }).click();
+  await page.getByLabel('Status').selectOption('failed');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  assert.equal(await page.locator('tbody tr').count(), 1);
+  assert.match(await page.locator('tbody tr').first().textContent() ?? '', /Hola Pedro/);
+  const download = page.waitForEvent('download');
+  await page.getByRole('link', { name: 'Download CSV' }).click();
+  assert.equal((await download).suggestedFilename(), 'messages.csv');
+  await screenshot(page, 'messages');
+  assert.deepEqual(problems, []);
+});
