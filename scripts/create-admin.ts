@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import readline from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import { createEventsRepo } from '../src/features/activity/events.repo.js';
+import { createEventsRepo } from '../src/features/activity/activity.log.js';
 import { createUsersService } from '../src/features/users/users.service.js';
 import { HttpError } from '../src/http/errors.js';
 import { exitWith, openForScript } from './cli.js';
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
 
   const { config, db } = openForScript();
   try {
-    const users = createUsersService(db, { passwordRequireClasses: config.passwordRequireClasses, events: createEventsRepo(db) });
+    const users = createUsersService(db, { passwordRequireClasses: config.passwordRequireClasses, events: createEventsRepo(db, config.activity) });
     const admin = await users.createAdmin({ username: values.username, password });
     process.stdout.write(`created admin "${admin.username}" (id ${admin.id})${admin.isOwner ? ' as the owner' : ''}\n`);
   } catch (err) {

@@ -4,7 +4,7 @@ import type session from 'express-session';
 import { createApi } from './api.js';
 import type { Config } from './config.js';
 import type { Db } from './db.js';
-import { createEventsRepo } from './features/activity/events.repo.js';
+import { createEventsRepo } from './features/activity/activity.log.js';
 import { createAuthService } from './features/auth/auth.service.js';
 import { createTokenAuthService } from './features/auth/token-auth.service.js';
 import { createTokenSigner } from './features/auth/tokens.js';
@@ -35,7 +35,7 @@ export interface AppDeps {
 
 export function createServices(deps: AppDeps) {
   const { config, db } = deps;
-  const events = createEventsRepo(db, deps.clock);
+  const events = createEventsRepo(db, config.activity, deps.clock);
   const users = createUsersService(db, { passwordRequireClasses: config.passwordRequireClasses, events });
   const throttle = createThrottle(db, config.throttle, config.sessionSecret, deps.clock);
   const auth = createAuthService(users.repo, throttle, events);
@@ -44,7 +44,7 @@ export function createServices(deps: AppDeps) {
   const manage = createUserManagement(db, events, { passwordRequireClasses: config.passwordRequireClasses });
   // Their events are written through their own connection, inside their own transactions.
   const dataDb = deps.dataDb ?? db;
-  const dataEvents = createEventsRepo(dataDb, deps.clock);
+  const dataEvents = createEventsRepo(dataDb, config.activity, deps.clock);
   const contacts = createContactsService(dataDb, users.repo, dataEvents, deps.clock);
   const messages = createMessagesService(dataDb, users.repo, dataEvents, config.quotas, deps.clock);
   return { users, throttle, events, auth, tokens, manage, contacts, messages };

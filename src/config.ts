@@ -64,6 +64,20 @@ const envSchema = z.object({
   RATE_LIMIT_MESSAGES_PER_MINUTE: int(10, 1, 100000),
   RATE_LIMIT_MESSAGES_PER_HOUR: int(100, 1, 1000000),
   RATE_LIMIT_MESSAGES_PER_DESTINATION_HOUR: int(5, 1, 100000),
+  ACTIVITY_RETENTION_DAYS: int(365, 1, 36500),
+  BUSINESS_HOURS: z.string().trim().regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$/, 'use HH:MM-HH:MM, e.g. 08:00-20:00').default('08:00-20:00'),
+  BUSINESS_TZ: z.string().trim().default('UTC').refine((tz) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'is not a known time zone (e.g. Europe/Madrid)'),
+  ANOMALY_FAILED_LOGINS_PER_ACCOUNT: int(5, 1, 10000),
+  ANOMALY_FAILED_LOGINS_PER_IP: int(20, 1, 100000),
+  ANOMALY_ACTIONS_PER_MINUTE: int(30, 1, 100000),
+  ANOMALY_NEW_IP_DAYS: int(30, 1, 3650),
   DB_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
   DB_DATA_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('NORMAL'),
   LOG_REQUESTS: bool(true),
@@ -72,6 +86,17 @@ const envSchema = z.object({
 export const CONFIG_VARIABLES = Object.keys(envSchema.shape);
 
 export type Env = Record<string, string | undefined>;
+
+export interface ActivitySettings {
+  retentionDays: number;
+  /** Minutes after midnight, local to timeZone: [start, end). */
+  businessHours: { start: number; end: number };
+  timeZone: string;
+  failedLoginsPerAccount: number;
+  failedLoginsPerIp: number;
+  actionsPerMinute: number;
+  newIpDays: number;
+}
 
 export interface Config {
   env: 'development' | 'production' | 'test';
@@ -99,6 +124,7 @@ export interface Config {
   tokens: { accessMinutes: number; refreshDays: number };
   quotas: { perMinute: number; perHour: number; perDestinationHour: number };
   dbSynchronous: 'FULL' | 'NORMAL';
+  activity: ActivitySettings;
   dataSynchronous: 'FULL' | 'NORMAL';
   logRequests: boolean;
 }
@@ -163,9 +189,26 @@ export function loadConfig(env: Env): Config {
     quotas: { perMinute: e.RATE_LIMIT_MESSAGES_PER_MINUTE, perHour: e.RATE_LIMIT_MESSAGES_PER_HOUR,
       perDestinationHour: e.RATE_LIMIT_MESSAGES_PER_DESTINATION_HOUR },
     dbSynchronous: e.DB_SYNCHRONOUS,
+    activity: {
+      retentionDays: e.ACTIVITY_RETENTION_DAYS,
+      businessHours: parseHours(e.BUSINESS_HOURS),
+      timeZone: e.BUSINESS_TZ,
+      failedLoginsPerAccount: e.ANOMALY_FAILED_LOGINS_PER_ACCOUNT,
+      failedLoginsPerIp: e.ANOMALY_FAILED_LOGINS_PER_IP,
+      actionsPerMinute: e.ANOMALY_ACTIONS_PER_MINUTE,
+      newIpDays: e.ANOMALY_NEW_IP_DAYS,
+    },
     dataSynchronous: e.DB_DATA_SYNCHRONOUS,
     logRequests: e.LOG_REQUESTS,
   };
+}
+
+function parseHours(range: string): { start: number; end: number } {
+  const [start, end] = range.split('-').map((t) => {
+    const [h, m] = t.split(':').map(Number);
+    return h! * 60 + m!;
+  });
+  return { start: start!, end: end! };
 }
 
 function productionProblems(e: z.infer<typeof envSchema>): string[] {

@@ -48,7 +48,7 @@ describe('POST /api/contacts/sync', () => {
     await api('worker1').sync({ contacts: [{ phone: '+34612345678', name: 'Ana María' }] });
     assert.equal(ctx.db.prepare("SELECT name FROM contacts WHERE phone = '+34612345678'").pluck().get(), 'Ana María');
     assert.equal(count(ctx.db, 'SELECT count(*) AS n FROM contact_sources WHERE contact_id = ?', ana.id), 2, 'one row per (worker, group)');
-    assert.ok(count(ctx.db, "SELECT count(*) AS n FROM security_events WHERE action = 'contacts.sync' AND user_id = ?", people.worker1.id) >= 3);
+    assert.ok(count(ctx.db, "SELECT count(*) AS n FROM activity_log WHERE action = 'contacts.sync' AND user_id = ?", people.worker1.id) >= 3);
   });
 
   test('a phone listed twice is one contact with the last name given, and the search index stays consistent', async () => {

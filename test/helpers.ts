@@ -34,6 +34,7 @@ export async function makeTestApp(env: Env = {}): Promise<TestContext> {
     DATA_DIR: dir,
     JWT_SECRET_KEY: 'test-jwt-key-0123456789abcdefghijklmnopqrstuvwxyz',
     SESSION_SECRET: 'test-session-key-0123456789abcdefghijklmnopqrstuvwxyz',
+    BUSINESS_HOURS: '00:00-24:00',
     ...env,
   });
   const db = openDatabase(path.join(dir, 'security.db'));

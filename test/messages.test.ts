@@ -75,7 +75,7 @@ describe('sending quotas', () => {
       assert.deepEqual(res.body, { error: 'Rate limit exceeded: per-minute limit (10/minute). Retry after 45 seconds.', limit: 'per_minute', retry_after: 45 });
       assert.equal(res.headers['retry-after'], '45');
       assert.equal(stored(w.id), 10);
-      assert.equal(count(ctx.db, "SELECT count(*) AS n FROM security_events WHERE action = 'message.quota_refused' AND user_id = ?", w.id), 1);
+      assert.equal(count(ctx.db, "SELECT count(*) AS n FROM activity_log WHERE action = 'message.quota_refused' AND user_id = ?", w.id), 1);
       ctx.clock.now += 45_000;
       assert.equal((await logAs(w.token, { recipient_phone: '+34600009999' })).status, 201, 'the window slides');
     } finally {

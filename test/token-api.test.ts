@@ -54,7 +54,7 @@ describe('POST /auth/login', () => {
     assert.equal(access.nbf, access.iat);
     assert.notEqual(access.jti, refresh.jti);
     assert.equal(count(ctx.db, 'SELECT count(*) AS n FROM token_logins WHERE user_id = ?', user.id), 1);
-    assert.equal(count(ctx.db, "SELECT count(*) AS n FROM security_events WHERE user_id = ? AND action = 'login' AND outcome = 'success'", user.id), 1);
+    assert.equal(count(ctx.db, "SELECT count(*) AS n FROM activity_log WHERE user_id = ? AND action = 'login' AND outcome = 'success'", user.id), 1);
   });
 
   test('missing or non-string fields answer 400 "Username and password required"', async () => {
@@ -161,7 +161,7 @@ describe('refresh rotation', () => {
     assertRefused(await validate(w.access), /revoked/);
     const sid = String(decode(w.access).sid);
     assert.equal(count(ctx.db, "SELECT count(*) AS n FROM token_logins WHERE id = ? AND revoked_reason = 'refresh_reuse'", sid), 1);
-    assert.equal(count(ctx.db, "SELECT count(*) AS n FROM security_events WHERE action = 'token.refresh_reuse' AND login_ref = ? AND user_id = ?", sid, w.id), 1);
+    assert.equal(count(ctx.db, "SELECT count(*) AS n FROM activity_log WHERE action = 'token.refresh_reuse' AND login_ref = ? AND user_id = ?", sid, w.id), 1);
   });
 
   test('an access token cannot refresh, and a refresh token from a terminated user cannot either', async () => {

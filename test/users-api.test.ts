@@ -163,7 +163,7 @@ describe('termination, role change and sign-out take effect at once', () => {
     assert.equal(row.terminated_by, admin.id);
     assert.ok(row.terminated_at);
     assert.equal((usersRow(worker.id) as { created_by: number }).created_by, manager.id, 'the accounts they created stay');
-    assert.equal(count(ctx.db, "SELECT count(*) AS n FROM security_events WHERE action = 'user.terminate' AND user_id = ?", admin.id) >= 1, true);
+    assert.equal(count(ctx.db, "SELECT count(*) AS n FROM activity_log WHERE action = 'user.terminate' AND user_id = ?", admin.id) >= 1, true);
   });
 
   test('a role change ends the token logins, which then show the new role', async () => {

@@ -84,7 +84,7 @@ async function target(name: TargetName, actor: ActorName, terminated = false): P
 
 const snapshot = () => JSON.stringify({
   users: ctx.db.prepare('SELECT * FROM users ORDER BY id').all(),
-  events: ctx.db.prepare("SELECT count(*) AS n FROM security_events WHERE action LIKE 'user.%'").get(),
+  events: ctx.db.prepare("SELECT count(*) AS n FROM activity_log WHERE action LIKE 'user.%'").get(),
 });
 
 interface Case {

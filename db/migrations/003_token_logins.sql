@@ -28,19 +28,3 @@ CREATE TABLE refresh_tokens (
 ) WITHOUT ROWID;
 CREATE INDEX refresh_tokens_login ON refresh_tokens (login_id);
 CREATE INDEX refresh_tokens_expires ON refresh_tokens (expires_at);
-
--- Security events, append-only, for the activity log (which later adds its own columns).
-CREATE TABLE security_events (
-  id         INTEGER PRIMARY KEY,
-  at         TEXT    NOT NULL,
-  action     TEXT    NOT NULL,
-  outcome    TEXT    NOT NULL CHECK (outcome IN ('success', 'failure', 'denied')),
-  user_id    INTEGER,
-  username   TEXT,
-  login_ref  TEXT,
-  ip         TEXT,
-  user_agent TEXT,
-  detail     TEXT
-);
-CREATE INDEX security_events_at ON security_events (at);
-CREATE INDEX security_events_user ON security_events (user_id, at);

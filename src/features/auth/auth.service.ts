@@ -1,5 +1,5 @@
 import { can, type Action } from '../../permissions.js';
-import type { EventsRepo } from '../activity/events.repo.js';
+import type { EventsRepo } from '../activity/activity.log.js';
 import type { UsersRepo, User } from '../users/users.repo.js';
 import { needsRehash, hashPassword, verifyAgainstDummy, verifyPassword } from './password.js';
 import type { Throttle } from './throttle.js';

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { Db } from '../../db.js';
-import type { EventsRepo } from '../activity/events.repo.js';
+import type { EventsRepo } from '../activity/activity.log.js';
 import type { Role, User } from '../users/users.repo.js';
 import type { UsersService } from '../users/users.service.js';
 import type { AuthService, LoginOutcome } from './auth.service.js';

@@ -1,7 +1,7 @@
 import type { Db } from '../../db.js';
 import { BadRequest } from '../../http/errors.js';
 import { dataScope } from '../../permissions.js';
-import type { EventsRepo } from '../activity/events.repo.js';
+import type { EventsRepo } from '../activity/activity.log.js';
 import type { ActorContext } from '../users/users.manage.js';
 import type { UsersRepo } from '../users/users.repo.js';
 import { createContactsRepo } from './contacts.repo.js';

@@ -1,7 +1,7 @@
 import type { Db } from '../../db.js';
 import { BadRequest, Conflict, Forbidden, HttpError, NotFound } from '../../http/errors.js';
 import { canCreateRole, decideOnUser, type Actor, type UserAction } from '../../permissions.js';
-import type { EventsRepo } from '../activity/events.repo.js';
+import type { EventsRepo } from '../activity/activity.log.js';
 import { checkPassword } from '../auth/password-policy.js';
 import { createTokenLoginsRepo, type LiveLogin } from '../auth/token-logins.repo.js';
 import { hashPassword } from '../auth/password.js';
@@ -37,7 +37,8 @@ export function createUserManagement(db: Db, events: EventsRepo, options: { pass
     events.record({
       action, outcome: 'success', userId: actor.id, username: actor.username, loginRef: actor.loginRef ?? null,
       ip: actor.ip ?? null, userAgent: actor.userAgent ?? null,
-      detail: { target_type: 'user', target_id: target.id, target_username: target.username, ...detail },
+      targetType: 'user', targetId: target.id,
+      detail: { target_username: target.username, target_role: target.role, ...detail },
     });
   }
 

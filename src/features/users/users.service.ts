@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { Db } from '../../db.js';
-import type { EventsRepo } from '../activity/events.repo.js';
+import type { EventsRepo } from '../activity/activity.log.js';
 import { BadRequest, Conflict, Unauthorized } from '../../http/errors.js';
 import { checkPassword } from '../auth/password-policy.js';
 import { hashPassword, verifyPassword } from '../auth/password.js';
@@ -43,8 +43,8 @@ export function createUsersService(db: Db, options: UsersServiceOptions) {
         username, passwordHash, role: 'admin', createdBy: null, isOwner,
         mustChangePassword: input.mustChangePassword ?? false, now: now(),
       });
-      options.events.record({ action: 'user.create', outcome: 'success', username: 'operator',
-        detail: { channel: 'cli', target_type: 'user', target_id: id, target_username: username, role: 'admin', owner: isOwner } });
+      options.events.record({ action: 'user.create', outcome: 'success', username: 'operator', targetType: 'user', targetId: id,
+        detail: { channel: 'cli', target_username: username, role: 'admin', owner: isOwner } });
       return id;
     }).immediate();
     return repo.findById(id)!;
