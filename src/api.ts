@@ -1,5 +1,7 @@
 import { Router } from 'express';
 import cors from 'cors';
+import { createActivityApi } from './features/activity/activity.api.js';
+import type { ActivityService } from './features/activity/activity.service.js';
 import { createAuthApi } from './features/auth/auth.api.js';
 import type { TokenAuthService } from './features/auth/token-auth.service.js';
 import { createContactsApi } from './features/contacts/contacts.api.js';
@@ -11,6 +13,7 @@ import type { UserManagement } from './features/users/users.manage.js';
 import { jsonErrorHandler } from './http/error-handlers.js';
 import { NotFound } from './http/errors.js';
 import type { Logger } from './http/logger.js';
+import type { RecordRefusal } from './http/refusals.js';
 import { jsonSecurityHeaders } from './http/security-headers.js';
 
 export interface ApiDeps {
@@ -19,9 +22,11 @@ export interface ApiDeps {
   manage: UserManagement;
   contacts: ContactsService;
   messages: MessagesService;
+  activity: ActivityService;
   allowedOrigins: string[];
   apiLoginRequestsPerMinute: number;
   isProduction: boolean;
+  recordRefusal: RecordRefusal;
 }
 
 const JSON_PREFIXES = ['/auth', '/api'];
@@ -46,13 +51,14 @@ export function createApi(deps: ApiDeps): Router {
     if (req.headers.origin) return corsPolicy(req, res, next);
     next();
   });
-  surface.use('/auth', createAuthApi(deps.tokens, deps.apiLoginRequestsPerMinute));
+  surface.use('/auth', createAuthApi(deps.tokens, deps.apiLoginRequestsPerMinute, deps.recordRefusal));
   surface.use('/api/users', createUsersApi(deps.manage, deps.tokens));
   surface.use('/api/contacts', createContactsApi(deps.contacts, deps.tokens));
   surface.use('/api/messages', createMessagesApi(deps.messages, deps.tokens));
+  surface.use('/api/activity', createActivityApi(deps.activity, deps.tokens));
   surface.use(JSON_PREFIXES, () => {
     throw new NotFound('Not found');
   });
-  surface.use(jsonErrorHandler(deps.logger));
+  surface.use(jsonErrorHandler(deps.logger, deps.recordRefusal));
   return surface;
 }

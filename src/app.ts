@@ -5,6 +5,7 @@ import { createApi } from './api.js';
 import type { Config } from './config.js';
 import type { Db } from './db.js';
 import { createEventsRepo } from './features/activity/activity.log.js';
+import { createActivityService } from './features/activity/activity.service.js';
 import { createAuthService } from './features/auth/auth.service.js';
 import { createTokenAuthService } from './features/auth/token-auth.service.js';
 import { createTokenSigner } from './features/auth/tokens.js';
@@ -15,6 +16,7 @@ import { createUserManagement } from './features/users/users.manage.js';
 import { createUsersService } from './features/users/users.service.js';
 import { allow } from './http/panel-auth.js';
 import type { Logger } from './http/logger.js';
+import { createRefusalRecorder } from './http/refusals.js';
 import { requestContext } from './http/request-context.js';
 import { jsonSecurityHeaders, securityHeaders } from './http/security-headers.js';
 import { createPanel } from './panel.js';
@@ -47,12 +49,14 @@ export function createServices(deps: AppDeps) {
   const dataEvents = createEventsRepo(dataDb, config.activity, deps.clock);
   const contacts = createContactsService(dataDb, users.repo, dataEvents, deps.clock);
   const messages = createMessagesService(dataDb, users.repo, dataEvents, config.quotas, deps.clock);
-  return { users, throttle, events, auth, tokens, manage, contacts, messages };
+  const activity = createActivityService(db, events, config.activity.retentionDays, deps.clock);
+  return { users, throttle, events, auth, tokens, manage, contacts, messages, activity };
 }
 
 export function createApp(deps: AppDeps, services = createServices(deps)) {
   const { config, db, logger } = deps;
   const root = projectRoot();
+  const recordRefusal = createRefusalRecorder(services.events);
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -69,12 +73,12 @@ export function createApp(deps: AppDeps, services = createServices(deps)) {
   app.get('/health', jsonSecurityHeaders(config.isProduction), allow('health.read'), (_req, res) => {
     res.json(ping.get() ? { status: 'healthy', service: 'security-backend' } : { status: 'unhealthy' });
   });
-  app.use(createApi({ logger, tokens: services.tokens, manage: services.manage, contacts: services.contacts, messages: services.messages, allowedOrigins: config.mainAppOrigins,
-    apiLoginRequestsPerMinute: config.throttle.apiRequestsPerMinute, isProduction: config.isProduction }));
+  app.use(createApi({ logger, tokens: services.tokens, manage: services.manage, contacts: services.contacts, messages: services.messages, activity: services.activity, allowedOrigins: config.mainAppOrigins,
+    apiLoginRequestsPerMinute: config.throttle.apiRequestsPerMinute, isProduction: config.isProduction, recordRefusal }));
 
   app.use(securityHeaders(config.isProduction));
   app.use(express.static(path.join(root, 'public'), { index: false, maxAge: '1h' }));
-  app.use(createPanel({ ...deps, ...services }));
+  app.use(createPanel({ ...deps, ...services, recordRefusal }));
 
   const lastResort: ErrorRequestHandler = (err, req, res, _next) => {
     logger.error('unhandled error outside a surface', { id: req.id, error: String((err as Error)?.message) });

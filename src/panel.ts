@@ -6,6 +6,8 @@ import type { Db } from './db.js';
 import { createAccountRoutes } from './features/account/account.routes.js';
 import type { AuthService } from './features/auth/auth.service.js';
 import { createAuthRoutes } from './features/auth/auth.routes.js';
+import { createActivityRoutes } from './features/activity/activity.routes.js';
+import type { ActivityService } from './features/activity/activity.service.js';
 import { createContactsRoutes } from './features/contacts/contacts.routes.js';
 import type { ContactsService } from './features/contacts/contacts.service.js';
 import { createDashboardRoutes } from './features/dashboard/dashboard.routes.js';
@@ -19,6 +21,7 @@ import { NotFound } from './http/errors.js';
 import { exposeFlash } from './http/flash.js';
 import type { Logger } from './http/logger.js';
 import { loadPanelUser, requirePasswordChange } from './http/panel-auth.js';
+import type { RecordRefusal } from './http/refusals.js';
 import { sessionMiddleware } from './http/session.js';
 
 export interface PanelDeps {
@@ -27,10 +30,12 @@ export interface PanelDeps {
   logger: Logger;
   sessionStore: session.Store;
   clock?: () => number;
+  recordRefusal: RecordRefusal;
   users: UsersService;
   manage: UserManagement;
   contacts: ContactsService;
   messages: MessagesService;
+  activity: ActivityService;
   auth: AuthService;
 }
 
@@ -66,16 +71,18 @@ export function createPanel(deps: PanelDeps): Router {
   panel.use(createAuthRoutes(deps.auth, {
     cookie: { name: config.session.cookieName, secure: config.session.secureCookie },
     requestsPerMinute: config.throttle.requestsPerMinute,
+    recordRefusal: deps.recordRefusal,
   }));
   panel.use(createAccountRoutes(deps.users));
-  panel.use(createUsersRoutes(deps.manage));
+  panel.use(createUsersRoutes(deps.manage, deps.activity));
   panel.use(createContactsRoutes(deps.contacts));
   panel.use(createMessagesRoutes(deps.messages, deps.manage));
+  panel.use(createActivityRoutes(deps.activity));
   panel.use(createDashboardRoutes(deps));
 
   panel.use(() => {
     throw new NotFound('There is no page at this address.');
   });
-  panel.use(htmlErrorHandler(deps.logger));
+  panel.use(htmlErrorHandler(deps.logger, deps.recordRefusal));
   return panel;
 }

@@ -37,6 +37,8 @@ export const PERMISSIONS = {
   'messages.list': 'signed-in',
   'messages.export': ['manager', 'admin'],
   'activity.view': ['admin'],
+  'activity.acknowledge': ['admin'],
+  'activity.export': ['admin'],
 } as const satisfies Record<string, Audience>;
 
 export type Action = keyof typeof PERMISSIONS;

@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     services.throttle.purgeIdle();
     services.tokens.purgeExpired();
     services.contacts.tidySearchIndex();
+    services.activity.applyRetention();
   }, 10 * 60_000);
   purge.unref();
 

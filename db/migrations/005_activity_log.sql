@@ -61,3 +61,19 @@ CREATE TABLE activity_flags (
 CREATE INDEX activity_flags_open ON activity_flags (acknowledged_at, at);
 CREATE INDEX activity_flags_user ON activity_flags (user_id, at);
 CREATE INDEX activity_flags_dedupe ON activity_flags (rule, dedupe_key, at);
+
+-- Activity per UTC day, user (0 when none), action and outcome, kept by trigger for the
+-- dashboard's charts; like the log, never edited by the application.
+CREATE TABLE activity_daily (
+  day     TEXT    NOT NULL,
+  user_id INTEGER NOT NULL,
+  action  TEXT    NOT NULL,
+  outcome TEXT    NOT NULL,
+  events  INTEGER NOT NULL,
+  PRIMARY KEY (day, action, outcome, user_id)
+) WITHOUT ROWID;
+CREATE TRIGGER activity_daily_count AFTER INSERT ON activity_log BEGIN
+  INSERT INTO activity_daily (day, user_id, action, outcome, events)
+  VALUES (substr(new.at, 1, 10), coalesce(new.user_id, 0), new.action, new.outcome, 1)
+  ON CONFLICT (day, action, outcome, user_id) DO UPDATE SET events = events + 1;
+END;

@@ -1,6 +1,13 @@
-import type { ErrorRequestHandler, Request } from 'express';
+import type { ErrorRequestHandler, Request, Response } from 'express';
 import { describeError, type ErrorReply } from './errors.js';
 import type { Logger } from './logger.js';
+import type { RecordRefusal } from './refusals.js';
+
+function recordIfRefused(record: RecordRefusal | undefined, req: Request, res: Response, reply: ErrorReply): void {
+  if (!record) return;
+  if (reply.code === 'csrf') record(req, res, 'csrf.failed', reply.status);
+  else if (reply.status === 403) record(req, res, 'access.denied', reply.status);
+}
 
 function report(logger: Logger, req: Request, err: unknown, reply: ErrorReply): void {
   if (!reply.unexpected) return;
@@ -9,10 +16,11 @@ function report(logger: Logger, req: Request, err: unknown, reply: ErrorReply): 
 }
 
 /** JSON surface: always `{"error": "..."}` (plus code/fields), never a stack. */
-export function jsonErrorHandler(logger: Logger): ErrorRequestHandler {
+export function jsonErrorHandler(logger: Logger, record?: RecordRefusal): ErrorRequestHandler {
   return (err, req, res, next) => {
     const reply = describeError(err);
     report(logger, req, err, reply);
+    recordIfRefused(record, req, res, reply);
     if (res.headersSent) return next(err);
     if (reply.retryAfterSeconds) res.set('Retry-After', String(reply.retryAfterSeconds));
     res.status(reply.status).json({ error: reply.message, code: reply.code, ...(reply.fields ? { fields: reply.fields } : {}) });
@@ -25,10 +33,11 @@ const TITLES: Record<number, string> = {
 };
 
 /** HTML surface: an error page in the layout; unexpected errors show only the request id. */
-export function htmlErrorHandler(logger: Logger): ErrorRequestHandler {
+export function htmlErrorHandler(logger: Logger, record?: RecordRefusal): ErrorRequestHandler {
   return (err, req, res, next) => {
     const reply = describeError(err);
     report(logger, req, err, reply);
+    recordIfRefused(record, req, res, reply);
     if (res.headersSent) return next(err);
     if (reply.retryAfterSeconds) res.set('Retry-After', String(reply.retryAfterSeconds));
     const view = reply.code === 'csrf' && req.path === '/login' ? 'auth/login' : 'errors/error';

@@ -4,6 +4,7 @@ import { audienceOf, can, type Action } from '../permissions.js';
 import type { UsersRepo } from '../features/users/users.repo.js';
 import { Forbidden } from './errors.js';
 import { addFlash } from './flash.js';
+import { sessionRef } from './refusals.js';
 import { regenerateSession } from './session.js';
 
 /**
@@ -49,5 +50,6 @@ export function allow(action: Action): RequestHandler {
 /** The signed-in panel user as the actor of a change, with where the request came from. */
 export function actorFromSession(req: Request): ActorContext {
   const u = req.currentUser!;
-  return { id: u.id, username: u.username, role: u.role, isOwner: u.isOwner, ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null };
+  return { id: u.id, username: u.username, role: u.role, isOwner: u.isOwner, loginRef: sessionRef(req),
+    ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null };
 }

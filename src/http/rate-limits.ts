@@ -1,11 +1,12 @@
 import { rateLimit } from 'express-rate-limit';
 import type { RequestHandler } from 'express';
+import type { RecordRefusal } from './refusals.js';
 
 /**
  * A coarse per-IP cap on login requests, in memory, in front of the SQLite failure throttle:
  * it bounds the argon2 work any one client can cause, failed or not.
  */
-export function loginRequestLimit(perMinute: number, onLimit: RequestHandler): RequestHandler {
+export function loginRequestLimit(perMinute: number, onLimit: RequestHandler, record?: RecordRefusal): RequestHandler {
   return rateLimit({
     windowMs: 60_000,
     limit: perMinute,
@@ -16,6 +17,7 @@ export function loginRequestLimit(perMinute: number, onLimit: RequestHandler): R
       const seconds = resetTime ? Math.max(1, Math.ceil((resetTime.getTime() - Date.now()) / 1000)) : 60;
       res.set('Retry-After', String(seconds));
       res.locals.retryAfterSeconds = seconds;
+      record?.(req, res, 'rate_limit.refused', 429);
       return onLimit(req, res, next);
     },
   });

@@ -4,6 +4,7 @@ import { allowBearer, bearerToken, principalOf, setTokenChallenge } from '../../
 import { BadRequest } from '../../http/errors.js';
 import { allow } from '../../http/panel-auth.js';
 import { loginRequestLimit } from '../../http/rate-limits.js';
+import type { RecordRefusal } from '../../http/refusals.js';
 import type { TokenAuthService } from './token-auth.service.js';
 import { InvalidToken } from './tokens.js';
 
@@ -27,10 +28,10 @@ function refuseToken(res: Response, err: unknown, body: (message: string) => obj
 }
 
 /** The main app's token API: the original Flask contract, paths and fields kept. */
-export function createAuthApi(tokens: TokenAuthService, apiRequestsPerMinute: number): Router {
+export function createAuthApi(tokens: TokenAuthService, apiRequestsPerMinute: number, recordRefusal?: RecordRefusal): Router {
   const router = Router();
   const json = express.json({ limit: '16kb' });
-  const limit = loginRequestLimit(apiRequestsPerMinute, (_req, res) => tooMany(res, res.locals.retryAfterSeconds as number));
+  const limit = loginRequestLimit(apiRequestsPerMinute, (_req, res) => tooMany(res, res.locals.retryAfterSeconds as number), recordRefusal);
 
   router.post('/login', limit, allow('session.login'), json, async (req, res) => {
     const parsed = loginBody.safeParse(req.body ?? {});

@@ -1,6 +1,7 @@
 import { Router, type Response } from 'express';
 import { allow } from '../../http/panel-auth.js';
 import { loginRequestLimit } from '../../http/rate-limits.js';
+import { sessionRef, type RecordRefusal } from '../../http/refusals.js';
 import { destroySession, regenerateSession } from '../../http/session.js';
 import type { AuthService } from './auth.service.js';
 import { fieldErrors, loginFormSchema } from './auth.schemas.js';
@@ -29,6 +30,7 @@ function tooMany(res: Response, seconds: number) {
 export interface AuthRoutesOptions {
   cookie: { name: string; secure: boolean };
   requestsPerMinute: number;
+  recordRefusal?: RecordRefusal;
 }
 
 export function createAuthRoutes(auth: AuthService, options: AuthRoutesOptions): Router {
@@ -43,7 +45,7 @@ export function createAuthRoutes(auth: AuthService, options: AuthRoutesOptions):
     renderLogin(res, 200, { notice: req.query.signed_out === '1' ? 'You have signed out.' : undefined });
   });
 
-  const limit = loginRequestLimit(options.requestsPerMinute, (_req, res) => tooMany(res, res.locals.retryAfterSeconds as number));
+  const limit = loginRequestLimit(options.requestsPerMinute, (_req, res) => tooMany(res, res.locals.retryAfterSeconds as number), options.recordRefusal);
 
   router.post('/login', limit, allow('session.login'), async (req, res) => {
     const parsed = loginFormSchema.safeParse(req.body ?? {});
@@ -59,6 +61,7 @@ export function createAuthRoutes(auth: AuthService, options: AuthRoutesOptions):
     }
 
     await regenerateSession(req);
+    auth.recordSessionStart(outcome.user, sessionRef(req));
     req.session.userId = outcome.user.id;
     req.session.credentialVersion = outcome.user.credentialVersion;
     req.session.authenticatedAt = Date.now();
@@ -66,6 +69,7 @@ export function createAuthRoutes(auth: AuthService, options: AuthRoutesOptions):
   });
 
   router.post('/logout', allow('session.logout'), async (req, res) => {
+    auth.recordLogout(req.currentUser!, { ip: req.ip ?? 'unknown', userAgent: req.get('user-agent') ?? null, channel: 'panel', loginRef: sessionRef(req) ?? undefined });
     await destroySession(req);
     res.clearCookie(options.cookie.name, { path: '/', httpOnly: true, sameSite: 'lax', secure: options.cookie.secure });
     res.redirect(303, '/login?signed_out=1');

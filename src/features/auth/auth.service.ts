@@ -54,7 +54,17 @@ export function createAuthService(users: UsersRepo, throttle: Throttle, events: 
     return { kind: 'ok', user: users.findById(user.id)! };
   }
 
-  return { authenticate };
+  function recordLogout(user: User, meta: LoginMeta): void {
+    events.record({ action: 'logout', outcome: 'success', userId: user.id, username: user.username, loginRef: meta.loginRef ?? null,
+      ip: meta.ip, userAgent: meta.userAgent, detail: { channel: meta.channel } });
+  }
+
+  /** Links a panel sign-in to the session it opened (a hash of its id), for the activity log. */
+  function recordSessionStart(user: User, ref: string | null): void {
+    events.record({ action: 'session.start', outcome: 'success', userId: user.id, username: user.username, loginRef: ref, detail: { channel: 'panel' } });
+  }
+
+  return { authenticate, recordLogout, recordSessionStart };
 }
 
 export type AuthService = ReturnType<typeof createAuthService>;

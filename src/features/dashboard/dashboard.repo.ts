@@ -7,14 +7,38 @@ export interface UserCounts {
   terminated: number;
 }
 
+/** A list of user ids as one bound parameter; null (everyone) matches every row. */
+const scoped = (column: string) => `(@scope IS NULL OR ${column} IN (SELECT value FROM json_each(@scope)))`;
+
+/**
+ * The dashboard's numbers, all from small tables or indexes (daily aggregates kept by
+ * triggers), each limited to the caller's scope: everyone for an admin, a manager's team.
+ */
 export function createDashboardRepo(db: Db) {
-  const counts = db.prepare<[], { role: Role; is_active: number; n: number }>(
-    'SELECT role, is_active, count(*) AS n FROM users GROUP BY role, is_active');
+  const counts = db.prepare<{ scope: string | null }, { role: Role; is_active: number; n: number }>(
+    `SELECT role, is_active, count(*) AS n FROM users WHERE ${scoped('id')} GROUP BY role, is_active`);
+  const messagesByDay = db.prepare<{ scope: string | null; from: string }, { day: string; n: number }>(
+    `SELECT day, sum(messages) AS n FROM message_daily WHERE day >= @from AND ${scoped('sender_id')} GROUP BY day`);
+  const loginsByDay = db.prepare<{ scope: string | null; from: string }, { day: string; outcome: string; n: number }>(
+    `SELECT day, outcome, sum(events) AS n FROM activity_daily
+     WHERE action = 'login' AND day >= @from AND ${scoped('user_id')} GROUP BY day, outcome`);
+  const openFlags = db.prepare<{ scope: string | null }, number>(
+    `SELECT count(*) FROM activity_flags WHERE acknowledged_at IS NULL AND ${scoped('user_id')}`).pluck();
+  const flagsByRule = db.prepare<{ scope: string | null; from: string }, { rule: string; n: number }>(
+    `SELECT rule, count(*) AS n FROM activity_flags WHERE at >= @from AND ${scoped('user_id')} GROUP BY rule`);
+  const recentFlags = db.prepare<{ scope: string | null }, { id: number; at: string; rule: string; severity: string; summary: string; user_id: number | null }>(
+    `SELECT id, at, rule, severity, summary, user_id FROM activity_flags
+     WHERE acknowledged_at IS NULL AND ${scoped('user_id')} ORDER BY id DESC LIMIT 8`);
+  const topSenders = db.prepare<{ scope: string | null; from: string }, { sender_id: number; username: string; n: number }>(
+    `SELECT d.sender_id, u.username, sum(d.messages) AS n FROM message_daily d JOIN users u ON u.id = d.sender_id
+     WHERE d.day >= @from AND ${scoped('d.sender_id')} GROUP BY d.sender_id ORDER BY n DESC LIMIT 5`);
+
+  const param = (scope: number[] | null) => (scope ? JSON.stringify(scope) : null);
 
   return {
-    userCounts: (): UserCounts => {
+    userCounts: (scope: number[] | null): UserCounts => {
       const result: UserCounts = { byRole: { worker: 0, manager: 0, admin: 0 }, active: 0, terminated: 0 };
-      for (const row of counts.all()) {
+      for (const row of counts.all({ scope: param(scope) })) {
         if (row.is_active === 1) {
           result.byRole[row.role] += row.n;
           result.active += row.n;
@@ -24,5 +48,11 @@ export function createDashboardRepo(db: Db) {
       }
       return result;
     },
+    messagesByDay: (scope: number[] | null, from: string) => messagesByDay.all({ scope: param(scope), from }),
+    loginsByDay: (scope: number[] | null, from: string) => loginsByDay.all({ scope: param(scope), from }),
+    openFlags: (scope: number[] | null) => openFlags.get({ scope: param(scope) })!,
+    flagsByRule: (scope: number[] | null, from: string) => flagsByRule.all({ scope: param(scope), from }),
+    recentFlags: (scope: number[] | null) => recentFlags.all({ scope: param(scope) }),
+    topSenders: (scope: number[] | null, from: string) => topSenders.all({ scope: param(scope), from }),
   };
 }

@@ -24,7 +24,7 @@ export const bulkSchema = z.object({
 }, { error: 'Body must be a JSON object' });
 
 /** A date (whole day, UTC) or a full ISO timestamp; `end` makes a date cover its whole day. */
-const instant = (field: string, end: boolean) => z.string({ error: `${field} must be a date` }).trim().optional()
+export const instant = (field: string, end: boolean) => z.string({ error: `${field} must be a date` }).trim().optional()
   .transform((value, ctx) => {
     if (!value) return undefined;
     const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);

@@ -4,6 +4,7 @@ import { addFlash } from '../../http/flash.js';
 import { HttpError, NotFound } from '../../http/errors.js';
 import { actorFromSession as actorOf, allow } from '../../http/panel-auth.js';
 import { ASSIGNABLE_ROLES, CREATABLE_ROLES, can, decideOnUser, type UserAction } from '../../permissions.js';
+import type { ActivityService } from '../activity/activity.service.js';
 import { ROLES, type UserListing } from './users.repo.js';
 import type { ActorContext, UserManagement } from './users.manage.js';
 import { idParamSchema, listQuerySchema } from './users.schemas.js';
@@ -48,7 +49,7 @@ async function formAction(res: Response, run: () => Promise<unknown> | unknown, 
   }
 }
 
-export function createUsersRoutes(manage: UserManagement): Router {
+export function createUsersRoutes(manage: UserManagement, activity: ActivityService): Router {
   const router = Router();
 
   router.get('/users', allow('users.list'), (req, res) => {
@@ -94,6 +95,7 @@ export function createUsersRoutes(manage: UserManagement): Router {
       title: user.username, user, actions, errors, values, assignableRoles: ASSIGNABLE_ROLES,
       logins: manage.activeLogins(actor, id),
       managers: actions.transfer ? manage.managers().filter((m) => m.id !== user.id) : [],
+      audit: can(actor, 'activity.view') ? { events: activity.recentFor(id), risk: activity.riskScore(id), flags: activity.flags({ acknowledged: false, userId: id, limit: 20 }) } : null,
     });
   };
 

@@ -1,0 +1,58 @@
+import { Router, type Request } from 'express';
+import { csvCell, streamCsv } from '../../http/csv.js';
+import { addFlash } from '../../http/flash.js';
+import { NotFound } from '../../http/errors.js';
+import { actorFromSession, allow } from '../../http/panel-auth.js';
+import type { ActivityRow } from './activity.log.js';
+import { activityQuerySchema } from './activity.schemas.js';
+import type { ActivityService } from './activity.service.js';
+
+const PAGE_SIZE = 50;
+const panelQuery = activityQuerySchema.omit({ limit: true, offset: true });
+
+function filtersOf(req: Request) {
+  const form = {
+    user_id: String(req.query.user_id ?? ''), action: String(req.query.action ?? ''), outcome: String(req.query.outcome ?? ''),
+    from: String(req.query.from ?? ''), to: String(req.query.to ?? ''),
+  };
+  const query = Object.fromEntries(Object.entries(form).filter(([, v]) => v !== ''));
+  const parsed = panelQuery.safeParse(query);
+  const f: Partial<NonNullable<typeof parsed.data>> = parsed.success ? parsed.data : {};
+  return {
+    form, query, error: parsed.success ? null : parsed.error.issues[0]!.message,
+    filters: { userId: f.user_id, action: f.action, outcome: f.outcome, from: f.from, to: f.to },
+  };
+}
+
+export function createActivityRoutes(activity: ActivityService): Router {
+  const router = Router();
+
+  router.get('/activity', allow('activity.view'), (req, res) => {
+    const { form, query, error, filters } = filtersOf(req);
+    const page = Math.max(1, Math.min(1_000_000, Number.parseInt(String(req.query.page ?? '1'), 10) || 1));
+    const { events, total } = activity.list(filters, PAGE_SIZE, (page - 1) * PAGE_SIZE);
+    res.render('activity/index', {
+      title: 'Activity', events, total, form, error, flags: activity.flags({ acknowledged: false, limit: 50 }),
+      csvQuery: new URLSearchParams(query).toString(),
+      pagination: { page, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)), path: '/activity', query },
+    });
+  });
+
+  router.get('/activity.csv', allow('activity.export'), async (req, res) => {
+    await streamCsv(res, 'activity.csv',
+      ['id', 'at', 'user_id', 'username', 'action', 'target_type', 'target_id', 'ip', 'user_agent', 'outcome', 'detail'],
+      activity.exportRows(filtersOf(req).filters),
+      (e: ActivityRow) => [e.id, e.at, e.user_id, e.username, e.action, e.target_type, e.target_id, e.ip, e.user_agent, e.outcome, e.detail]
+        .map((v) => csvCell(v)).join(',') + '\r\n');
+  });
+
+  router.post('/activity/flags/:id/acknowledge', allow('activity.acknowledge'), (req, res) => {
+    const id = Number(req.params.id);
+    if (!Number.isSafeInteger(id) || id <= 0) throw new NotFound('Flag not found');
+    activity.acknowledge(actorFromSession(req), id);
+    addFlash(req, 'success', 'The flag was acknowledged.');
+    res.redirect(303, '/activity');
+  });
+
+  return router;
+}

@@ -1,0 +1,17 @@
+import { z } from 'zod';
+import { pagingSchemas } from '../contacts/contacts.schemas.js';
+import { instant } from '../messages/messages.schemas.js';
+
+export const activityQuerySchema = z.object({
+  ...pagingSchemas,
+  user_id: z.coerce.number({ error: 'user_id must be a user id' }).int('user_id must be a user id').positive('user_id must be a user id').optional(),
+  action: z.string({ error: 'action must be text' }).trim().max(64, 'action must be at most 64 characters').regex(/^[a-z_.]*$/, 'action must look like login or user.terminate').optional()
+    .transform((v) => v || undefined),
+  outcome: z.enum(['success', 'failure', 'denied'], { error: 'outcome must be success, failure or denied' }).optional(),
+  from: instant('from', false),
+  to: instant('to', true),
+});
+
+export const flagsQuerySchema = z.object({
+  acknowledged: z.enum(['true', 'false'], { error: 'acknowledged must be true or false' }).optional().transform((v) => (v === undefined ? undefined : v === 'true')),
+});

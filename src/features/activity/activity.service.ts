@@ -1,0 +1,54 @@
+import type { Db } from '../../db.js';
+import { NotFound } from '../../http/errors.js';
+import type { ActorContext } from '../users/users.manage.js';
+import type { EventsRepo } from './activity.log.js';
+import { createActivityRepo, type ActivityFilters } from './activity.repo.js';
+
+const RISK_WINDOW_MS = 7 * 86_400_000;
+const EXPORT_CHUNK = 2000;
+
+export function createActivityService(db: Db, events: EventsRepo, retentionDays: number, clock: () => number = Date.now) {
+  const repo = createActivityRepo(db);
+  const iso = (ms: number) => new Date(ms).toISOString();
+
+  function list(f: ActivityFilters, limit: number, offset: number) {
+    return { events: repo.listPage(f, limit, offset), total: repo.count(f) };
+  }
+
+  function* exportRows(f: Omit<ActivityFilters, 'beforeId'>) {
+    let beforeId: number | undefined;
+    for (;;) {
+      const chunk = repo.listPage({ ...f, beforeId }, EXPORT_CHUNK, 0);
+      if (chunk.length === 0) return;
+      yield chunk;
+      beforeId = chunk[chunk.length - 1]!.id;
+    }
+  }
+
+  /** Acknowledges an open flag, recording who did it. */
+  function acknowledge(actor: ActorContext, id: number) {
+    const flag = repo.findFlag(id);
+    if (!flag) throw new NotFound('Flag not found');
+    db.transaction(() => {
+      if (repo.acknowledge(id, actor.id, iso(clock()))) {
+        events.record({ action: 'flag.acknowledge', outcome: 'success', userId: actor.id, username: actor.username,
+          loginRef: actor.loginRef ?? null, ip: actor.ip ?? null, userAgent: actor.userAgent ?? null,
+          targetType: 'flag', targetId: id, detail: { rule: flag.rule } });
+      }
+    }).immediate();
+    return repo.findFlag(id)!;
+  }
+
+  return {
+    list,
+    exportRows,
+    flags: (f: { acknowledged?: boolean; userId?: number; limit?: number }) => repo.flags({ ...f, limit: f.limit ?? 200 }),
+    acknowledge,
+    riskScore: (userId: number) => repo.riskScore(userId, iso(clock() - RISK_WINDOW_MS)),
+    recentFor: (userId: number, limit = 20) => repo.listPage({ userId }, limit, 0),
+    verifyChain: () => repo.firstBrokenRow(),
+    applyRetention: () => repo.applyRetention(iso(clock() - retentionDays * 86_400_000), iso(clock())),
+  };
+}
+
+export type ActivityService = ReturnType<typeof createActivityService>;
