@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { migrate, openDatabase } from '../src/db.js';
 import { hashPassword } from '../src/features/auth/password.js';
+import { GENESIS_HASH, hashRow } from '../src/features/activity/activity.log.js';
 
 const FIRST = ['Ana', 'Ben', 'Carla', 'David', 'Elena', 'Farid', 'Grace', 'Hugo', 'Irene', 'Jonas', 'Karim', 'Lucía', 'Marta', 'Nadia', 'Omar', 'Paula'];
 const LAST = ['García', 'Smith', 'Müller', 'Rossi', 'Silva', 'Kowalski', 'Dubois', 'Nakamura', 'Okafor', 'Jensen', 'Novak', 'Haddad'];
@@ -49,4 +50,41 @@ export async function seedContacts(dataDir: string, contacts: number, workerCoun
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
   return { password, admin: 'bench-admin', manager: 'bench-manager', workers: workers.map((w) => w.name) };
+}
+
+/**
+ * Adds `messages` message logs from the seeded workers spread over the last 30 days, and
+ * `events` sign-in events (a tenth failed) chained exactly as the application chains them.
+ */
+export function seedHistory(dataDir: string, messages: number, events: number): void {
+  const db = openDatabase(path.join(dataDir, 'security.db'), { synchronous: 'NORMAL' });
+  const workers = db.prepare("SELECT id, username FROM users WHERE role = 'worker'").all() as Array<{ id: number; username: string }>;
+  const span = 30 * 86_400_000;
+  const start = Date.now() - span;
+  const addMessage = db.prepare(`INSERT INTO message_logs (sender_id, recipient_phone, message_content, status, sent_at)
+    VALUES (?, ?, 'Seeded message', ?, ?)`);
+  const loadMessages = db.transaction((from: number, to: number) => {
+    for (let i = from; i < to; i += 1) {
+      addMessage.run(workers[i % workers.length]!.id, `+34699${String(i % 100_000).padStart(6, '0')}`, i % 20 === 0 ? 'failed' : 'sent',
+        new Date(start + Math.floor((i / messages) * span)).toISOString());
+    }
+  });
+  for (let from = 0; from < messages; from += 100_000) loadMessages(from, Math.min(messages, from + 100_000));
+
+  const addEvent = db.prepare(`INSERT INTO activity_log (at, user_id, username, login_ref, action, target_type, target_id, ip, user_agent, outcome, detail, prev_hash, hash)
+    VALUES (@at, @user_id, @username, @login_ref, @action, @target_type, @target_id, @ip, @user_agent, @outcome, @detail, @prev_hash, @hash)`);
+  let previous = (db.prepare('SELECT hash FROM activity_log ORDER BY id DESC LIMIT 1').pluck().get() as string | undefined) ?? GENESIS_HASH;
+  const loadEvents = db.transaction((from: number, to: number) => {
+    for (let i = from; i < to; i += 1) {
+      const worker = workers[i % workers.length]!;
+      const row = { at: new Date(start + Math.floor((i / events) * span)).toISOString(), user_id: worker.id, username: worker.username,
+        login_ref: null, action: 'login', target_type: null, target_id: null, ip: `10.1.${i % 200}.${i % 250}`, user_agent: 'bench',
+        outcome: (i % 10 === 0 ? 'failure' : 'success') as 'failure' | 'success', detail: '{"channel":"api"}', prev_hash: previous };
+      previous = hashRow(row);
+      addEvent.run({ ...row, hash: previous });
+    }
+  });
+  for (let from = 0; from < events; from += 50_000) loadEvents(from, Math.min(events, from + 50_000));
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.close();
 }

@@ -61,3 +61,25 @@ test('a manager searches the team’s contacts and filters its messages, with no
   await screenshot(page, 'messages');
   assert.deepEqual(problems, []);
 });
+
+test('an admin’s dashboard draws its charts and the activity page lists flags, with no console error', async () => {
+  const admin = await insertUser(ctx.db, { role: 'admin', isOwner: true, username: 'dash.owner' });
+  for (let i = 0; i < 6; i += 1) await request(ctx.app).post('/auth/login').send({ username: 'field.worker', password: 'wrong ' + i });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  const problems = watchForErrors(page);
+  await page.goto(site.url + '/login');
+  await page.getByLabel('Username').fill(admin.username);
+  await page.getByLabel('Password').fill(admin.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(site.url + '/dashboard');
+  assert.equal(await page.locator('figure.chart svg[role="img"]').count(), 3);
+  const failedBars = page.locator('#logins-title ~ svg rect.bar-hatched, figure:has(#logins-title) rect.bar-hatched');
+  assert.ok(await failedBars.count() > 0, 'failed sign-ins are drawn hatched');
+  await screenshot(page, 'dashboard-charts');
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Activity' }).click();
+  assert.match(await page.getByRole('heading', { name: /Open flags/ }).textContent() ?? '', /Open flags \(\d+\)/);
+  await page.getByRole('button', { name: 'Acknowledge' }).first().click();
+  assert.match(await page.getByRole('status').first().textContent() ?? '', /acknowledged/);
+  await screenshot(page, 'activity');
+  assert.deepEqual(problems, []);
+});
