@@ -49,3 +49,27 @@ test('a manager’s dashboard counts their team only; an admin’s counts everyo
   assert.match(all, new RegExp(`${other.username}</a> — 3 messages`));
   assert.doesNotMatch(all, /style=/, 'no inline styles (CSP)');
 });
+
+test('finished days are rolled up once and counted from the roll-up; today is counted live', async () => {
+  const admin = await insertUser(ctx.db, { role: 'admin' });
+  const worker = await insertUser(ctx.db, { role: 'worker', createdBy: admin.id });
+  const agent = request.agent(ctx.app);
+  await signIn(agent, admin.username, admin.password);
+  const before = (await agent.get('/dashboard')).text;
+  const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);
+  ctx.clock.now -= 2 * 86_400_000;
+  try {
+    const token = (await request(ctx.app).post('/auth/login').send({ username: worker.username, password: worker.password })).body.access_token;
+    await request(ctx.app).post('/api/messages/bulk-log').set('Authorization', `Bearer ${token}`)
+      .send({ messages: Array.from({ length: 4 }, (_, i) => ({ recipient_phone: `+3462000000${i}` })) });
+  } finally {
+    ctx.clock.now += 2 * 86_400_000;
+  }
+  ctx.db.prepare('DELETE FROM message_rollups WHERE day = ?').run(twoDaysAgo);
+  ctx.db.prepare('DELETE FROM message_daily WHERE day = ?').run(twoDaysAgo);
+  const after = (await agent.get('/dashboard')).text;
+  assert.equal(stat(after, 'Messages, last 7 days'), stat(before, 'Messages, last 7 days') + 4);
+  assert.equal(stat(after, 'Messages today \\(UTC\\)'), stat(before, 'Messages today \\(UTC\\)'));
+  assert.equal(ctx.db.prepare('SELECT messages FROM message_daily WHERE day = ? AND sender_id = ?').pluck().get(twoDaysAgo, worker.id), 4);
+  assert.equal(ctx.db.prepare('SELECT count(*) FROM message_rollups WHERE day = ?').pluck().get(twoDaysAgo), 1);
+});

@@ -46,21 +46,22 @@ CREATE TABLE message_logs (
 );
 CREATE INDEX message_logs_sender_time ON message_logs (sender_id, sent_at);
 CREATE INDEX message_logs_sender_recipient_time ON message_logs (sender_id, recipient_phone, sent_at);
-CREATE INDEX message_logs_time ON message_logs (sent_at);
+-- (sent_at, sender_id) covers the dashboard's live count of today per sender.
+CREATE INDEX message_logs_time ON message_logs (sent_at, sender_id);
 
 -- Merge index segments less eagerly while syncing (16 per level instead of 4): bulk syncs run
 -- ~5x faster; the periodic maintenance merges in the background instead.
 INSERT INTO contacts_fts (contacts_fts, rank) VALUES ('automerge', 16);
 
--- Messages per sender per UTC day, kept by trigger: the dashboard reads these few rows
--- instead of counting a million logs.
+-- Messages per sender per finished UTC day, rolled up once the day is over (a trigger per
+-- insert cost the log ~30% of its throughput): the dashboard reads these few rows for past
+-- days and counts only today live.
 CREATE TABLE message_daily (
   day       TEXT    NOT NULL,
   sender_id INTEGER NOT NULL,
   messages  INTEGER NOT NULL,
   PRIMARY KEY (day, sender_id)
 ) WITHOUT ROWID;
-CREATE TRIGGER message_daily_count AFTER INSERT ON message_logs BEGIN
-  INSERT INTO message_daily (day, sender_id, messages) VALUES (substr(new.sent_at, 1, 10), new.sender_id, 1)
-  ON CONFLICT (day, sender_id) DO UPDATE SET messages = messages + 1;
-END;
+CREATE TABLE message_rollups (
+  day TEXT PRIMARY KEY
+) WITHOUT ROWID;

@@ -17,8 +17,15 @@ const scoped = (column: string) => `(@scope IS NULL OR ${column} IN (SELECT valu
 export function createDashboardRepo(db: Db) {
   const counts = db.prepare<{ scope: string | null }, { role: Role; is_active: number; n: number }>(
     `SELECT role, is_active, count(*) AS n FROM users WHERE ${scoped('id')} GROUP BY role, is_active`);
-  const messagesByDay = db.prepare<{ scope: string | null; from: string }, { day: string; n: number }>(
-    `SELECT day, sum(messages) AS n FROM message_daily WHERE day >= @from AND ${scoped('sender_id')} GROUP BY day`);
+  // Finished days come from the roll-up; today is counted live from the time index.
+  const messagesByDay = db.prepare<{ scope: string | null; from: string; today: string }, { day: string; n: number }>(
+    `SELECT day, sum(messages) AS n FROM message_daily WHERE day >= @from AND day < @today AND ${scoped('sender_id')} GROUP BY day
+     UNION ALL
+     SELECT @today, count(*) FROM message_logs WHERE sent_at >= @today AND ${scoped('sender_id')}`);
+  const rolledUp = db.prepare<{ day: string }, number>('SELECT 1 FROM message_rollups WHERE day = @day').pluck();
+  const rollUpDay = db.prepare<{ day: string; next: string }>(`INSERT INTO message_daily (day, sender_id, messages)
+    SELECT @day, sender_id, count(*) FROM message_logs WHERE sent_at >= @day AND sent_at < @next GROUP BY sender_id`);
+  const markRolledUp = db.prepare<{ day: string }>('INSERT INTO message_rollups (day) VALUES (@day)');
   const loginsByDay = db.prepare<{ scope: string | null; from: string }, { day: string; outcome: string; n: number }>(
     `SELECT day, outcome, sum(events) AS n FROM activity_daily
      WHERE action = 'login' AND day >= @from AND ${scoped('user_id')} GROUP BY day, outcome`);
@@ -29,9 +36,14 @@ export function createDashboardRepo(db: Db) {
   const recentFlags = db.prepare<{ scope: string | null }, { id: number; at: string; rule: string; severity: string; summary: string; user_id: number | null }>(
     `SELECT id, at, rule, severity, summary, user_id FROM activity_flags
      WHERE acknowledged_at IS NULL AND ${scoped('user_id')} ORDER BY id DESC LIMIT 8`);
-  const topSenders = db.prepare<{ scope: string | null; from: string }, { sender_id: number; username: string; n: number }>(
-    `SELECT d.sender_id, u.username, sum(d.messages) AS n FROM message_daily d JOIN users u ON u.id = d.sender_id
-     WHERE d.day >= @from AND ${scoped('d.sender_id')} GROUP BY d.sender_id ORDER BY n DESC LIMIT 5`);
+  const topSenders = db.prepare<{ scope: string | null; from: string; today: string }, { sender_id: number; username: string; n: number }>(
+    `SELECT t.sender_id, u.username, sum(t.n) AS n FROM (
+       SELECT sender_id, messages AS n FROM message_daily WHERE day >= @from AND day < @today AND ${scoped('sender_id')}
+       UNION ALL
+       -- Today only, from the time index (the planner would otherwise walk every sender's whole history).
+       SELECT sender_id, count(*) FROM message_logs INDEXED BY message_logs_time
+       WHERE sent_at >= @today AND ${scoped('sender_id')} GROUP BY sender_id
+     ) t JOIN users u ON u.id = t.sender_id GROUP BY t.sender_id ORDER BY n DESC LIMIT 5`);
 
   const param = (scope: number[] | null) => (scope ? JSON.stringify(scope) : null);
 
@@ -48,11 +60,20 @@ export function createDashboardRepo(db: Db) {
       }
       return result;
     },
-    messagesByDay: (scope: number[] | null, from: string) => messagesByDay.all({ scope: param(scope), from }),
+    /** Rolls finished days into message_daily, once each (sent_at is server time, so they no longer change). */
+    rollUpMessages: (finishedDays: string[]): number => db.transaction(() => {
+      const days = finishedDays.filter((day) => !rolledUp.get({ day }));
+      for (const day of days) {
+        rollUpDay.run({ day, next: new Date(Date.parse(day) + 86_400_000).toISOString().slice(0, 10) });
+        markRolledUp.run({ day });
+      }
+      return days.length;
+    }).immediate(),
+    messagesByDay: (scope: number[] | null, from: string, today: string) => messagesByDay.all({ scope: param(scope), from, today }),
     loginsByDay: (scope: number[] | null, from: string) => loginsByDay.all({ scope: param(scope), from }),
     openFlags: (scope: number[] | null) => openFlags.get({ scope: param(scope) })!,
     flagsByRule: (scope: number[] | null, from: string) => flagsByRule.all({ scope: param(scope), from }),
     recentFlags: (scope: number[] | null) => recentFlags.all({ scope: param(scope) }),
-    topSenders: (scope: number[] | null, from: string) => topSenders.all({ scope: param(scope), from }),
+    topSenders: (scope: number[] | null, from: string, today: string) => topSenders.all({ scope: param(scope), from, today }),
   };
 }

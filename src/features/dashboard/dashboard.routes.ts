@@ -22,7 +22,8 @@ export function createDashboardRoutes(deps: { db: Db; contacts: ContactsService;
     const days = lastDays(new Date(), DAYS);
     const from = days[0]!;
     const today = days[DAYS - 1]!;
-    const messages = byDay(repo.messagesByDay(scope, from));
+    repo.rollUpMessages(days.slice(0, -1));
+    const messages = byDay(repo.messagesByDay(scope, from, today));
     const logins = repo.loginsByDay(scope, from);
     const loginSeries = (outcome: string) => byDay(logins.filter((l) => l.outcome === outcome));
     const successes = loginSeries('success');
@@ -40,7 +41,7 @@ export function createDashboardRoutes(deps: { db: Db; contacts: ContactsService;
       failedLoginsToday: failures.get(today) ?? 0,
       openFlags: repo.openFlags(scope),
       recentFlags: repo.recentFlags(scope),
-      topSenders: repo.topSenders(scope, days[DAYS - 7]!),
+      topSenders: repo.topSenders(scope, days[DAYS - 7]!, today),
       charts: [
         barChart('messages', `Messages per day, last ${DAYS} days (UTC)`, days,
           [{ name: 'Messages', style: 'primary', values: days.map((d) => messages.get(d) ?? 0) }], 5, shortDay),
