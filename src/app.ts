@@ -40,7 +40,7 @@ export function createServices(deps: AppDeps) {
   const events = createEventsRepo(db, config.activity, deps.clock);
   const users = createUsersService(db, { passwordRequireClasses: config.passwordRequireClasses, events });
   const throttle = createThrottle(db, config.throttle, config.sessionSecret, deps.clock);
-  const auth = createAuthService(users.repo, throttle, events);
+  const auth = createAuthService(db, users.repo, throttle, events);
   const signer = createTokenSigner(config.jwtSecret, deps.clock);
   const tokens = createTokenAuthService({ db, auth, users, signer, events, settings: config.tokens, clock: deps.clock });
   const manage = createUserManagement(db, events, { passwordRequireClasses: config.passwordRequireClasses });

@@ -1,3 +1,4 @@
+import type { Db } from '../../db.js';
 import { can, type Action } from '../../permissions.js';
 import type { EventsRepo } from '../activity/activity.log.js';
 import type { UsersRepo, User } from '../users/users.repo.js';
@@ -20,7 +21,9 @@ export interface LoginMeta {
   requires?: Action;
 }
 
-export function createAuthService(users: UsersRepo, throttle: Throttle, events: EventsRepo, now: () => Date = () => new Date()) {
+export function createAuthService(db: Db, users: UsersRepo, throttle: Throttle, events: EventsRepo, now: () => Date = () => new Date()) {
+  // Each outcome's writes (throttle counters, last login, the activity row) commit together.
+  const together = <T>(fn: () => T): T => db.transaction(fn).immediate();
   /**
    * Checks a username and password. Unknown users, wrong passwords and terminated accounts
    * all answer `invalid` after the same argon2 work; a locked account or IP answers
@@ -38,18 +41,25 @@ export function createAuthService(users: UsersRepo, throttle: Throttle, events: 
 
     const valid = user ? await verifyPassword(user.passwordHash, password) : await verifyAgainstDummy(password);
     if (!user || !valid || !user.isActive) {
-      throttle.recordFailure(username, meta.ip);
       const reason = !user ? 'unknown_user' : !valid ? 'wrong_password' : 'inactive';
-      events.record({ ...base, ...actor, action: 'login', outcome: 'failure', detail: { channel: meta.channel, reason } });
+      together(() => {
+        throttle.recordFailure(username, meta.ip);
+        events.record({ ...base, ...actor, action: 'login', outcome: 'failure', detail: { channel: meta.channel, reason } });
+      });
       return { kind: 'invalid' };
     }
-    throttle.recordSuccess(username);
     if (meta.requires && !can(user, meta.requires)) {
-      events.record({ ...base, ...actor, action: 'login', outcome: 'denied', detail: { channel: meta.channel, reason: 'role' } });
+      together(() => {
+        throttle.recordSuccess(username);
+        events.record({ ...base, ...actor, action: 'login', outcome: 'denied', detail: { channel: meta.channel, reason: 'role' } });
+      });
       return { kind: 'forbidden' };
     }
-    users.recordLogin(user.id, meta.ip, now().toISOString());
-    events.record({ ...base, ...actor, loginRef: meta.loginRef ?? null, action: 'login', outcome: 'success', detail: { channel: meta.channel } });
+    together(() => {
+      throttle.recordSuccess(username);
+      users.recordLogin(user.id, meta.ip, now().toISOString());
+      events.record({ ...base, ...actor, loginRef: meta.loginRef ?? null, action: 'login', outcome: 'success', detail: { channel: meta.channel } });
+    });
     if (needsRehash(user.passwordHash)) users.upgradeHash(user.id, await hashPassword(password));
     return { kind: 'ok', user: users.findById(user.id)! };
   }
