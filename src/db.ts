@@ -78,3 +78,30 @@ export function migrate(db: Db, migrations = readMigrations()): string[] {
   }).immediate();
   return applied;
 }
+
+/**
+ * Statements for SQL assembled from allowlisted fragments (filters), prepared once per shape
+ * and reused. Values always travel as bound parameters.
+ */
+export function statementCache(db: Db): (sql: string) => Database.Statement {
+  const cache = new Map<string, Database.Statement>();
+  return (sql) => {
+    let stmt = cache.get(sql);
+    if (!stmt) cache.set(sql, (stmt = db.prepare(sql)));
+    return stmt;
+  };
+}
+
+/**
+ * Every row of a newest-first listing in keyset chunks (`id < last id`), for CSV exports: no
+ * query stays open between chunks, so other requests run while the response drains.
+ */
+export function* keysetChunks<T extends { id: number }>(fetch: (beforeId: number | undefined) => T[]): Generator<T[]> {
+  let beforeId: number | undefined;
+  for (;;) {
+    const chunk = fetch(beforeId);
+    if (chunk.length === 0) return;
+    yield chunk;
+    beforeId = chunk[chunk.length - 1]!.id;
+  }
+}

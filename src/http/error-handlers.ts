@@ -15,16 +15,25 @@ function report(logger: Logger, req: Request, err: unknown, reply: ErrorReply): 
   logger.error('unhandled error', { id: req.id, method: req.method, path: req.path, error: e.message, stack: e.stack });
 }
 
-/** JSON surface: always `{"error": "..."}` (plus code/fields), never a stack. */
-export function jsonErrorHandler(logger: Logger, record?: RecordRefusal): ErrorRequestHandler {
+type Answer = (reply: ErrorReply, req: Request, res: Response) => void;
+
+/** What both surfaces do with an error: classify, log, record a refusal, then answer. */
+function errorHandler(logger: Logger, record: RecordRefusal | undefined, answer: Answer): ErrorRequestHandler {
   return (err, req, res, next) => {
     const reply = describeError(err);
     report(logger, req, err, reply);
     recordIfRefused(record, req, res, reply);
     if (res.headersSent) return next(err);
     if (reply.retryAfterSeconds) res.set('Retry-After', String(reply.retryAfterSeconds));
-    res.status(reply.status).json({ error: reply.message, code: reply.code, ...(reply.fields ? { fields: reply.fields } : {}) });
+    answer(reply, req, res);
   };
+}
+
+/** JSON surface: always `{"error": "..."}` (plus code/fields), never a stack. */
+export function jsonErrorHandler(logger: Logger, record?: RecordRefusal): ErrorRequestHandler {
+  return errorHandler(logger, record, (reply, _req, res) => {
+    res.status(reply.status).json({ error: reply.message, code: reply.code, ...(reply.fields ? { fields: reply.fields } : {}) });
+  });
 }
 
 const TITLES: Record<number, string> = {
@@ -34,12 +43,7 @@ const TITLES: Record<number, string> = {
 
 /** HTML surface: an error page in the layout; unexpected errors show only the request id. */
 export function htmlErrorHandler(logger: Logger, record?: RecordRefusal): ErrorRequestHandler {
-  return (err, req, res, next) => {
-    const reply = describeError(err);
-    report(logger, req, err, reply);
-    recordIfRefused(record, req, res, reply);
-    if (res.headersSent) return next(err);
-    if (reply.retryAfterSeconds) res.set('Retry-After', String(reply.retryAfterSeconds));
+  return errorHandler(logger, record, (reply, req, res) => {
     const view = reply.code === 'csrf' && req.path === '/login' ? 'auth/login' : 'errors/error';
     const locals = {
       title: TITLES[reply.status] ?? 'Error', status: reply.status, message: reply.message, requestId: req.id,
@@ -52,5 +56,5 @@ export function htmlErrorHandler(logger: Logger, record?: RecordRefusal): ErrorR
       }
       res.send(html);
     });
-  };
+  });
 }

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ROOT } from '../process.js';
-import type { TestContext } from '../helpers.js';
+import { after, before } from 'node:test';
+import { makeTestApp, type TestContext } from '../helpers.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -43,4 +44,38 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   const dir = path.join(ROOT, 'test-results');
   fs.mkdirSync(dir, { recursive: true });
   await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
+}
+
+export interface BrowserSite {
+  ctx: TestContext;
+  browser: Browser;
+  url: string;
+}
+
+/** The real app on a loopback port and a headless Chromium, for one test file. */
+export function useBrowserSite(): BrowserSite {
+  const site = {} as BrowserSite;
+  let close: (() => Promise<void>) | undefined;
+  before(async () => {
+    site.ctx = await makeTestApp();
+    const served = await serve(site.ctx);
+    site.url = served.url;
+    close = served.close;
+    site.browser = await launchBrowser();
+  });
+  after(async () => {
+    await site.browser?.close();
+    await close?.();
+    await site.ctx?.close();
+  });
+  return site;
+}
+
+/** Signs in through the real form and waits for the page it leads to. */
+export async function signInWithForm(page: Page, url: string, user: { username: string; password: string }, landing = '/dashboard') {
+  await page.goto(url + '/login');
+  await page.getByLabel('Username').fill(user.username);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(url + landing);
 }

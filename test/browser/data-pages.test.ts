@@ -1,44 +1,26 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { test } from 'node:test';
 import request from 'supertest';
-import { insertUser, makeTestApp, type TestContext } from '../helpers.js';
-import { launchBrowser, screenshot, serve, watchForErrors } from './browser.js';
+import { insertUser } from '../helpers.js';
+import { screenshot, signInWithForm, useBrowserSite, watchForErrors } from './browser.js';
 
-let ctx: TestContext;
-let browser: Browser;
-let site: { url: string; close: () => Promise<void> };
-
-before(async () => {
-  ctx = await makeTestApp();
-  site = await serve(ctx);
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await site?.close();
-  await ctx?.close();
-});
+const site = useBrowserSite();
 
 test('a manager searches the team’s contacts and filters its messages, with no console error', async () => {
-  const manager = await insertUser(ctx.db, { role: 'manager', username: 'team.lead' });
-  const worker = await insertUser(ctx.db, { role: 'worker', createdBy: manager.id, username: 'field.worker' });
-  const token = (await request(ctx.app).post('/auth/login').send({ username: worker.username, password: worker.password })).body.access_token;
+  const manager = await insertUser(site.ctx.db, { role: 'manager', username: 'team.lead' });
+  const worker = await insertUser(site.ctx.db, { role: 'worker', createdBy: manager.id, username: 'field.worker' });
+  const token = (await request(site.ctx.app).post('/auth/login').send({ username: worker.username, password: worker.password })).body.access_token;
   const auth = { Authorization: `Bearer ${token}` };
-  await request(ctx.app).post('/api/contacts/sync').set(auth).send({ source_group: 'Madrid runners', contacts: [
+  await request(site.ctx.app).post('/api/contacts/sync').set(auth).send({ source_group: 'Madrid runners', contacts: [
     { phone: '+34 611 000 001', name: 'Lucía Fernández' }, { phone: '+34 611 000 002', name: '<script>alert("x")</script>' }, { phone: '+34 611 000 003', name: 'Pedro' },
   ] });
-  await request(ctx.app).post('/api/messages/bulk-log').set(auth).send({ messages: [
+  await request(site.ctx.app).post('/api/messages/bulk-log').set(auth).send({ messages: [
     { recipient_phone: '+34611000001', message_content: 'Hola Lucía', status: 'sent' }, { recipient_phone: '+34611000003', message_content: 'Hola Pedro', status: 'failed' },
   ] });
 
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const page = await site.browser.newPage({ viewport: { width: 1280, height: 800 } });
   const problems = watchForErrors(page);
-  await page.goto(site.url + '/login');
-  await page.getByLabel('Username').fill(manager.username);
-  await page.getByLabel('Password').fill(manager.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(site.url + '/dashboard');
+  await signInWithForm(page, site.url, manager);
   assert.match(await page.locator('.stats').first().textContent() ?? '', /Contacts\s*3/);
 
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Contacts' }).click();
@@ -63,15 +45,11 @@ test('a manager searches the team’s contacts and filters its messages, with no
 });
 
 test('an admin’s dashboard draws its charts and the activity page lists flags, with no console error', async () => {
-  const admin = await insertUser(ctx.db, { role: 'admin', isOwner: true, username: 'dash.owner' });
-  for (let i = 0; i < 6; i += 1) await request(ctx.app).post('/auth/login').send({ username: 'field.worker', password: 'wrong ' + i });
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  const admin = await insertUser(site.ctx.db, { role: 'admin', isOwner: true, username: 'dash.owner' });
+  for (let i = 0; i < 6; i += 1) await request(site.ctx.app).post('/auth/login').send({ username: 'field.worker', password: 'wrong ' + i });
+  const page = await site.browser.newPage({ viewport: { width: 1280, height: 1000 } });
   const problems = watchForErrors(page);
-  await page.goto(site.url + '/login');
-  await page.getByLabel('Username').fill(admin.username);
-  await page.getByLabel('Password').fill(admin.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(site.url + '/dashboard');
+  await signInWithForm(page, site.url, admin);
   assert.equal(await page.locator('figure.chart svg[role="img"]').count(), 3);
   const failedBars = page.locator('#logins-title ~ svg rect.bar-hatched, figure:has(#logins-title) rect.bar-hatched');
   assert.ok(await failedBars.count() > 0, 'failed sign-ins are drawn hatched');

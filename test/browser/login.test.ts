@@ -1,27 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { insertUser, makeTestApp, type TestContext } from '../helpers.js';
-import { launchBrowser, screenshot, serve, watchForErrors } from './browser.js';
+import { test } from 'node:test';
+import { insertUser } from '../helpers.js';
+import { screenshot, signInWithForm, useBrowserSite, watchForErrors } from './browser.js';
 
-let ctx: TestContext;
-let browser: Browser;
-let site: { url: string; close: () => Promise<void> };
-
-before(async () => {
-  ctx = await makeTestApp();
-  site = await serve(ctx);
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await site?.close();
-  await ctx?.close();
-});
+const site = useBrowserSite();
 
 test('an admin signs in through the form, reaches the dashboard and signs out, with no console error', async () => {
-  const admin = await insertUser(ctx.db, { role: 'admin', username: 'browser-admin' });
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const admin = await insertUser(site.ctx.db, { role: 'admin', username: 'browser-admin' });
+  const page = await site.browser.newPage({ viewport: { width: 1280, height: 800 } });
   const problems = watchForErrors(page);
 
   await page.goto(site.url + '/');
@@ -55,8 +41,8 @@ test('an admin signs in through the form, reaches the dashboard and signs out, w
 });
 
 test('a first admin with a generated password must choose a new one before anything else', async () => {
-  const admin = await insertUser(ctx.db, { role: 'admin', mustChangePassword: true });
-  const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+  const admin = await insertUser(site.ctx.db, { role: 'admin', mustChangePassword: true });
+  const page = await site.browser.newPage({ viewport: { width: 390, height: 844 } });
   const problems = watchForErrors(page);
   await page.goto(site.url + '/login');
   await page.getByLabel('Username').fill(admin.username);

@@ -1,34 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { insertUser, makeTestApp, type TestContext } from '../helpers.js';
-import { launchBrowser, screenshot, serve, watchForErrors } from './browser.js';
+import { test } from 'node:test';
+import { insertUser } from '../helpers.js';
+import { screenshot, signInWithForm, useBrowserSite, watchForErrors } from './browser.js';
 
-let ctx: TestContext;
-let browser: Browser;
-let site: { url: string; close: () => Promise<void> };
-
-before(async () => {
-  ctx = await makeTestApp();
-  site = await serve(ctx);
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await site?.close();
-  await ctx?.close();
-});
+const site = useBrowserSite();
 
 test('an admin creates a worker, finds it with the search, terminates it after confirming, and sees the status change', async () => {
-  const admin = await insertUser(ctx.db, { role: 'admin', isOwner: true, username: 'chief' });
-  for (let i = 0; i < 3; i += 1) await insertUser(ctx.db, { role: 'worker', createdBy: admin.id, username: `noise${i}` });
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const admin = await insertUser(site.ctx.db, { role: 'admin', isOwner: true, username: 'chief' });
+  for (let i = 0; i < 3; i += 1) await insertUser(site.ctx.db, { role: 'worker', createdBy: admin.id, username: `noise${i}` });
+  const page = await site.browser.newPage({ viewport: { width: 1280, height: 900 } });
   const problems = watchForErrors(page);
-  await page.goto(site.url + '/login');
-  await page.getByLabel('Username').fill(admin.username);
-  await page.getByLabel('Password').fill(admin.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(site.url + '/dashboard');
+  await signInWithForm(page, site.url, admin);
 
   await page.getByRole('link', { name: 'Users' }).click();
   await page.getByRole('link', { name: 'New user' }).click();
@@ -59,7 +41,7 @@ test('an admin creates a worker, finds it with the search, terminates it after c
 
   await page.goto(site.url + '/users?search=ana');
   assert.match((await page.locator('tbody tr').first().textContent()) ?? '', /Terminated/);
-  const status = ctx.db.prepare("SELECT is_active FROM users WHERE username = 'sender.ana'").pluck().get();
+  const status = site.ctx.db.prepare("SELECT is_active FROM users WHERE username = 'sender.ana'").pluck().get();
   assert.equal(status, 0);
   await screenshot(page, 'users-terminated');
   assert.deepEqual(problems, []);

@@ -1,4 +1,4 @@
-import type { Db } from '../../db.js';
+import { statementCache, type Db } from '../../db.js';
 import { GENESIS_HASH, hashRow, type ActivityRow } from './activity.log.js';
 import type { FlagRule, Severity } from './activity.rules.js';
 
@@ -46,12 +46,7 @@ const FLAG_COLUMNS = `f.id, f.at, f.user_id, u.username, f.rule, f.severity, f.s
   FROM activity_flags f LEFT JOIN users u ON u.id = f.user_id`;
 
 export function createActivityRepo(db: Db) {
-  const cache = new Map<string, ReturnType<Db['prepare']>>();
-  const prepared = (sql: string) => {
-    let stmt = cache.get(sql);
-    if (!stmt) cache.set(sql, (stmt = db.prepare(sql)));
-    return stmt;
-  };
+  const prepared = statementCache(db);
   const acknowledge = db.prepare(`UPDATE activity_flags SET acknowledged_by = @by, acknowledged_at = @at
     WHERE id = @id AND acknowledged_at IS NULL`);
   const flagById = db.prepare<{ id: number }, FlagRow>(`SELECT ${FLAG_COLUMNS} WHERE f.id = @id`);

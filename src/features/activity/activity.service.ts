@@ -1,4 +1,4 @@
-import type { Db } from '../../db.js';
+import { keysetChunks, type Db } from '../../db.js';
 import { NotFound } from '../../http/errors.js';
 import type { ActorContext } from '../users/users.manage.js';
 import type { EventsRepo } from './activity.log.js';
@@ -15,15 +15,8 @@ export function createActivityService(db: Db, events: EventsRepo, retentionDays:
     return { events: repo.listPage(f, limit, offset), total: repo.count(f) };
   }
 
-  function* exportRows(f: Omit<ActivityFilters, 'beforeId'>) {
-    let beforeId: number | undefined;
-    for (;;) {
-      const chunk = repo.listPage({ ...f, beforeId }, EXPORT_CHUNK, 0);
-      if (chunk.length === 0) return;
-      yield chunk;
-      beforeId = chunk[chunk.length - 1]!.id;
-    }
-  }
+  const exportRows = (f: Omit<ActivityFilters, 'beforeId'>) =>
+    keysetChunks((beforeId) => repo.listPage({ ...f, beforeId }, EXPORT_CHUNK, 0));
 
   /** Acknowledges an open flag, recording who did it. */
   function acknowledge(actor: ActorContext, id: number) {

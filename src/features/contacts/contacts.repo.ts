@@ -1,4 +1,4 @@
-import type { Db } from '../../db.js';
+import { statementCache, type Db } from '../../db.js';
 
 export interface Contact {
   id: number;
@@ -114,12 +114,7 @@ export function createContactsRepo(db: Db) {
   const upsertSource = db.prepare(`INSERT INTO contact_sources (scraped_by, contact_id, source_group, first_scraped_at, scraped_at)
      VALUES (@scrapedBy, @contactId, @group, @now, @now)
      ON CONFLICT (scraped_by, contact_id, source_group) DO UPDATE SET scraped_at = excluded.scraped_at`);
-  const cache = new Map<string, ReturnType<Db['prepare']>>();
-  const prepared = (sql: string) => {
-    let stmt = cache.get(sql);
-    if (!stmt) cache.set(sql, (stmt = db.prepare(sql)));
-    return stmt;
-  };
+  const prepared = statementCache(db);
 
   const ftsHits = db.prepare<{ match: string }, number>('SELECT count(*) FROM contacts_fts WHERE contacts_fts MATCH @match').pluck();
   const sourcesOf = (scope: number[]) => (prepared(`SELECT count(*) AS n FROM contact_sources WHERE scraped_by IN (SELECT value FROM json_each(@scope))`)

@@ -1,4 +1,4 @@
-import type { Db } from '../../db.js';
+import { keysetChunks, type Db } from '../../db.js';
 import { BadRequest } from '../../http/errors.js';
 import { dataScope } from '../../permissions.js';
 import type { EventsRepo } from '../activity/activity.log.js';
@@ -87,15 +87,9 @@ export function createContactsService(db: Db, users: UsersRepo, events: EventsRe
 
   const total = (actor: ActorContext) => repo.count({ scope: scopeOf(actor) });
   /** Every matching contact, newest first, fetched in keyset chunks (no query held open). */
-  function* exportRows(actor: ActorContext, f: { search?: string; sourceGroup?: string }) {
+  function exportRows(actor: ActorContext, f: { search?: string; sourceGroup?: string }) {
     const scope = scopeOf(actor);
-    let beforeId: number | undefined;
-    for (;;) {
-      const chunk = repo.listPage({ ...f, scope, beforeId, limit: EXPORT_CHUNK, offset: 0 });
-      if (chunk.length === 0) return;
-      yield chunk;
-      beforeId = chunk[chunk.length - 1]!.id;
-    }
+    return keysetChunks((beforeId) => repo.listPage({ ...f, scope, beforeId, limit: EXPORT_CHUNK, offset: 0 }));
   }
 
   return { sync, list, total, exportRows, tidySearchIndex: () => repo.mergeIndex() };

@@ -1,4 +1,4 @@
-import type { Db } from '../../db.js';
+import { statementCache, type Db } from '../../db.js';
 
 export const MESSAGE_STATUSES = ['pending', 'sent', 'delivered', 'read', 'failed'] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
@@ -70,12 +70,7 @@ export function createMessagesRepo(db: Db) {
     'SELECT count(*) FROM message_logs WHERE sender_id = @sender AND recipient_phone = @phone AND sent_at > @since').pluck();
   const nthToSince = db.prepare<{ sender: number; phone: string; since: string; n: number }, string>(
     'SELECT sent_at FROM message_logs WHERE sender_id = @sender AND recipient_phone = @phone AND sent_at > @since ORDER BY sent_at LIMIT 1 OFFSET @n').pluck();
-  const cache = new Map<string, ReturnType<Db['prepare']>>();
-  const prepared = (sql: string) => {
-    let stmt = cache.get(sql);
-    if (!stmt) cache.set(sql, (stmt = db.prepare(sql)));
-    return stmt;
-  };
+  const prepared = statementCache(db);
 
   return {
     insert: (m: NewMessage): number => Number(insert.run(m).lastInsertRowid),

@@ -1,4 +1,4 @@
-import type { Db } from '../../db.js';
+import { keysetChunks, type Db } from '../../db.js';
 import { BadRequest, HttpError } from '../../http/errors.js';
 import { dataScope } from '../../permissions.js';
 import type { EventsRepo } from '../activity/activity.log.js';
@@ -98,15 +98,9 @@ export function createMessagesService(db: Db, users: UsersRepo, events: EventsRe
 
   const total = (actor: ActorContext, f: Omit<MessageFilters, 'scope'> = {}) => repo.count({ ...f, scope: scopeOf(actor) });
   /** Every matching message, newest first, fetched in keyset chunks (no query held open). */
-  function* exportRows(actor: ActorContext, f: Omit<MessageFilters, 'scope' | 'beforeId'>) {
+  function exportRows(actor: ActorContext, f: Omit<MessageFilters, 'scope' | 'beforeId'>) {
     const scope = scopeOf(actor);
-    let beforeId: number | undefined;
-    for (;;) {
-      const chunk = repo.listPage({ ...f, scope, beforeId }, EXPORT_CHUNK, 0);
-      if (chunk.length === 0) return;
-      yield chunk;
-      beforeId = chunk[chunk.length - 1]!.id;
-    }
+    return keysetChunks((beforeId) => repo.listPage({ ...f, scope, beforeId }, EXPORT_CHUNK, 0));
   }
 
   return { log, list, total, exportRows };

@@ -5,7 +5,7 @@ import type { EventsRepo } from '../activity/activity.log.js';
 import { checkPassword } from '../auth/password-policy.js';
 import { createTokenLoginsRepo, type LiveLogin } from '../auth/token-logins.repo.js';
 import { hashPassword } from '../auth/password.js';
-import { usernameSchema } from './users.schemas.js';
+import { parseUsername } from './users.schemas.js';
 import { createUsersRepo, type Role, type User, type UserFilters, type UserListing } from './users.repo.js';
 
 /** Who acts, and from where: every change is recorded with it. */
@@ -51,15 +51,6 @@ export function createUserManagement(db: Db, events: EventsRepo, options: { pass
     return target;
   }
 
-  function validUsername(raw: string): string {
-    const parsed = usernameSchema.safeParse(raw);
-    if (!parsed.success) {
-      const message = parsed.error.issues[0]?.message ?? 'Invalid username';
-      throw new BadRequest(message, { username: message });
-    }
-    return parsed.data;
-  }
-
   function assertPassword(password: string, username: string): void {
     const failure = checkPassword(password, { username, requireClasses: options.passwordRequireClasses });
     if (failure) throw new BadRequest(failure.message, { password: failure.message });
@@ -91,7 +82,7 @@ export function createUserManagement(db: Db, events: EventsRepo, options: { pass
 
   async function create(actor: ActorContext, input: { username: string; password: string; role: Role }): Promise<User> {
     if (!canCreateRole(actor, input.role)) throw new Forbidden(`Cannot create user with role '${input.role}'`);
-    const username = validUsername(input.username);
+    const username = parseUsername(input.username);
     assertPassword(input.password, username);
     assertUsernameFree(username);
     const passwordHash = await hashPassword(input.password);
@@ -111,7 +102,7 @@ export function createUserManagement(db: Db, events: EventsRepo, options: { pass
     if (patch.password !== undefined) needed.push('users.resetPassword');
     if (patch.username !== undefined || needed.length === 0) needed.push('users.update');
     const target = needed.map((action) => authorize(actor, action, id))[0]!;
-    const username = patch.username !== undefined ? validUsername(patch.username) : undefined;
+    const username = patch.username !== undefined ? parseUsername(patch.username) : undefined;
     if (username !== undefined) assertUsernameFree(username, id);
     if (patch.password !== undefined) assertPassword(patch.password, username ?? target.username);
     const passwordHash = patch.password !== undefined ? await hashPassword(patch.password) : undefined;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BadRequest } from '../../http/errors.js';
 import { ROLES } from './users.repo.js';
 
 export const usernameSchema = z.string({ error: 'Username is required' })
@@ -37,3 +38,13 @@ export const updateUserSchema = z.strictObject({
 export const roleChangeSchema = z.strictObject({ role }, { error: (issue) => (issue.code === 'unrecognized_keys' ? `Unknown field: ${issue.keys.join(', ')}` : undefined) });
 export const transferSchema = z.strictObject({ manager_id: z.number({ error: 'manager_id must be a user id' }).int().positive() });
 export const idParamSchema = z.object({ id: z.coerce.number().int().positive() });
+
+/** A valid username, or a 400 naming the field. */
+export function parseUsername(raw: unknown): string {
+  const parsed = usernameSchema.safeParse(raw);
+  if (!parsed.success) {
+    const message = parsed.error.issues[0]?.message ?? 'Invalid username';
+    throw new BadRequest(message, { username: message });
+  }
+  return parsed.data;
+}

@@ -4,7 +4,7 @@ import type { EventsRepo } from '../activity/activity.log.js';
 import { BadRequest, Conflict, Unauthorized } from '../../http/errors.js';
 import { checkPassword } from '../auth/password-policy.js';
 import { hashPassword, verifyPassword } from '../auth/password.js';
-import { usernameSchema } from './users.schemas.js';
+import { parseUsername } from './users.schemas.js';
 import { createUsersRepo, type User } from './users.repo.js';
 
 export interface UsersServiceOptions {
@@ -17,15 +17,6 @@ export function createUsersService(db: Db, options: UsersServiceOptions) {
   const repo = createUsersRepo(db);
   const now = () => (options.now?.() ?? new Date()).toISOString();
 
-  function validUsername(raw: unknown): string {
-    const parsed = usernameSchema.safeParse(raw);
-    if (!parsed.success) {
-      const message = parsed.error.issues[0]?.message ?? 'Invalid username';
-      throw new BadRequest(message, { username: message });
-    }
-    return parsed.data;
-  }
-
   function assertPasswordAllowed(password: string, username: string, field = 'password'): void {
     const failure = checkPassword(password, { username, requireClasses: options.passwordRequireClasses });
     if (failure) throw new BadRequest(failure.message, { [field]: failure.message });
@@ -33,7 +24,7 @@ export function createUsersService(db: Db, options: UsersServiceOptions) {
 
   /** Creates an admin; the first admin ever created becomes the owner. */
   async function createAdmin(input: { username: string; password: string; mustChangePassword?: boolean }): Promise<User> {
-    const username = validUsername(input.username);
+    const username = parseUsername(input.username);
     assertPasswordAllowed(input.password, username);
     const passwordHash = await hashPassword(input.password);
     const id = db.transaction(() => {
