@@ -61,7 +61,7 @@ export function createAuthRoutes(auth: AuthService, options: AuthRoutesOptions):
     }
 
     await regenerateSession(req);
-    auth.recordSessionStart(outcome.user, sessionRef(req));
+    auth.recordSessionStart(outcome.user, sessionRef(req), { ip: req.ip ?? 'unknown', userAgent: req.get('user-agent') ?? null });
     req.session.userId = outcome.user.id;
     req.session.credentialVersion = outcome.user.credentialVersion;
     req.session.authenticatedAt = Date.now();

@@ -70,8 +70,9 @@ export function createAuthService(db: Db, users: UsersRepo, throttle: Throttle, 
   }
 
   /** Links a panel sign-in to the session it opened (a hash of its id), for the activity log. */
-  function recordSessionStart(user: User, ref: string | null): void {
-    events.record({ action: 'session.start', outcome: 'success', userId: user.id, username: user.username, loginRef: ref, detail: { channel: 'panel' } });
+  function recordSessionStart(user: User, ref: string | null, meta: { ip: string; userAgent: string | null }): void {
+    events.record({ action: 'session.start', outcome: 'success', userId: user.id, username: user.username, loginRef: ref,
+      ip: meta.ip, userAgent: meta.userAgent, detail: { channel: 'panel' } });
   }
 
   return { authenticate, recordLogout, recordSessionStart };
