@@ -105,3 +105,17 @@ export function* keysetChunks<T extends { id: number }>(fetch: (beforeId: number
     beforeId = chunk[chunk.length - 1]!.id;
   }
 }
+
+/** `%` and `_` in user text are literal in a LIKE … ESCAPE '\' pattern. */
+export const escapeLike = (text: string): string => text.replace(/[\\%_]/g, (c) => '\\' + c);
+
+export type Condition = readonly [clause: string, params?: Record<string, unknown>];
+
+/** A WHERE clause from allowlisted fragments (falsy entries skipped); values stay bound parameters. */
+export function whereClause(conditions: Array<Condition | false | null | undefined | '' | 0>): { sql: string; params: Record<string, unknown> } {
+  const chosen = conditions.filter((c): c is Condition => Boolean(c));
+  return {
+    sql: chosen.length ? 'WHERE ' + chosen.map(([clause]) => clause).join(' AND ') : '',
+    params: Object.assign({}, ...chosen.map(([, params]) => params ?? {})) as Record<string, unknown>,
+  };
+}

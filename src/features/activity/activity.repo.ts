@@ -1,4 +1,4 @@
-import { statementCache, type Db } from '../../db.js';
+import { statementCache, whereClause, type Db } from '../../db.js';
 import { GENESIS_HASH, hashRow, type ActivityRow } from './activity.log.js';
 import type { FlagRule, Severity } from './activity.rules.js';
 
@@ -26,20 +26,15 @@ export interface FlagRow {
 
 export const SEVERITY_WEIGHT: Record<Severity, number> = { low: 1, medium: 3, high: 5 };
 
-function where(f: ActivityFilters): { sql: string; params: Record<string, unknown> } {
-  const clauses: string[] = [];
-  const params: Record<string, unknown> = {};
-  const add = (clause: string, name: string, value: unknown) => {
-    clauses.push(clause);
-    params[name] = value;
-  };
-  if (f.userId !== undefined) add('a.user_id = @userId', 'userId', f.userId);
-  if (f.action) add('a.action = @action', 'action', f.action);
-  if (f.outcome) add('a.outcome = @outcome', 'outcome', f.outcome);
-  if (f.from) add('a.at >= @from', 'from', f.from);
-  if (f.to) add('a.at < @to', 'to', f.to);
-  if (f.beforeId !== undefined) add('a.id < @beforeId', 'beforeId', f.beforeId);
-  return { sql: clauses.length ? 'WHERE ' + clauses.join(' AND ') : '', params };
+function where(f: ActivityFilters) {
+  return whereClause([
+    f.userId !== undefined && ['a.user_id = @userId', { userId: f.userId }],
+    f.action && ['a.action = @action', { action: f.action }],
+    f.outcome && ['a.outcome = @outcome', { outcome: f.outcome }],
+    f.from && ['a.at >= @from', { from: f.from }],
+    f.to && ['a.at < @to', { to: f.to }],
+    f.beforeId !== undefined && ['a.id < @beforeId', { beforeId: f.beforeId }],
+  ]);
 }
 
 const FLAG_COLUMNS = `f.id, f.at, f.user_id, u.username, f.rule, f.severity, f.summary, f.activity_id, f.acknowledged_by, f.acknowledged_at

@@ -1,4 +1,4 @@
-import { statementCache, type Db } from '../../db.js';
+import { escapeLike, statementCache, type Db } from '../../db.js';
 
 export interface Contact {
   id: number;
@@ -29,7 +29,6 @@ interface Source {
   scraped_at: string;
 }
 
-const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => '\\' + c);
 // FTS5 phrase: the whole text matched as a substring (trigram), quotes doubled.
 const ftsPhrase = (text: string) => `"${text.replace(/"/g, '""')}"`;
 

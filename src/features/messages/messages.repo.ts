@@ -1,4 +1,4 @@
-import { statementCache, type Db } from '../../db.js';
+import { escapeLike, statementCache, whereClause, type Db } from '../../db.js';
 
 export const MESSAGE_STATUSES = ['pending', 'sent', 'delivered', 'read', 'failed'] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
@@ -36,23 +36,16 @@ export interface MessageFilters {
   beforeId?: number;
 }
 
-const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => '\\' + c);
-
-function where(f: MessageFilters): { sql: string; params: Record<string, unknown> } {
-  const clauses: string[] = [];
-  const params: Record<string, unknown> = {};
-  const add = (clause: string, name: string, value: unknown) => {
-    clauses.push(clause);
-    params[name] = value;
-  };
-  if (f.scope) add('m.sender_id IN (SELECT value FROM json_each(@scope))', 'scope', JSON.stringify(f.scope));
-  if (f.senderId !== undefined) add('m.sender_id = @senderId', 'senderId', f.senderId);
-  if (f.status) add('m.status = @status', 'status', f.status);
-  if (f.search) add("m.recipient_phone LIKE @search ESCAPE '\\'", 'search', `%${escapeLike(f.search)}%`);
-  if (f.from) add('m.sent_at >= @from', 'from', f.from);
-  if (f.to) add('m.sent_at < @to', 'to', f.to);
-  if (f.beforeId !== undefined) add('m.id < @beforeId', 'beforeId', f.beforeId);
-  return { sql: clauses.length ? 'WHERE ' + clauses.join(' AND ') : '', params };
+function where(f: MessageFilters) {
+  return whereClause([
+    f.scope && ['m.sender_id IN (SELECT value FROM json_each(@scope))', { scope: JSON.stringify(f.scope) }],
+    f.senderId !== undefined && ['m.sender_id = @senderId', { senderId: f.senderId }],
+    f.status && ['m.status = @status', { status: f.status }],
+    f.search && ["m.recipient_phone LIKE @search ESCAPE '\\'", { search: `%${escapeLike(f.search)}%` }],
+    f.from && ['m.sent_at >= @from', { from: f.from }],
+    f.to && ['m.sent_at < @to', { to: f.to }],
+    f.beforeId !== undefined && ['m.id < @beforeId', { beforeId: f.beforeId }],
+  ]);
 }
 
 const SELECT = `SELECT m.id, m.sender_id, u.username AS sender_username, m.recipient_phone, m.message_content,

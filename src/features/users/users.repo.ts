@@ -1,4 +1,4 @@
-import type { Db } from '../../db.js';
+import { escapeLike, statementCache, whereClause, type Db } from '../../db.js';
 
 export const ROLES = ['worker', 'manager', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -91,8 +91,6 @@ export interface UserListing extends User {
   createdByUsername: string | null;
 }
 
-const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => '\\' + c);
-
 export function createUsersRepo(db: Db) {
   const byId = db.prepare<{ id: number }, UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = @id`);
   const byUsername = db.prepare<{ username: string }, UserRow>(
@@ -122,24 +120,13 @@ export function createUsersRepo(db: Db) {
     FROM users u LEFT JOIN users c ON c.id = u.created_by ${where}`;
   const byIdListed = db.prepare<{ id: number }, UserRow & { created_by_username: string | null }>(listing('WHERE u.id = @id'));
 
-  function filterSql(f: UserFilters): { where: string; params: Record<string, unknown> } {
-    const clauses: string[] = [];
-    const params: Record<string, unknown> = {};
-    if (f.createdBy !== undefined) {
-      clauses.push('u.created_by = @createdBy');
-      params.createdBy = f.createdBy;
-    }
-    if (f.search) {
-      clauses.push("u.username LIKE @search ESCAPE '\\'");
-      params.search = `%${escapeLike(f.search)}%`;
-    }
-    if (f.role) {
-      clauses.push('u.role = @role');
-      params.role = f.role;
-    }
-    if (f.status) clauses.push(f.status === 'active' ? 'u.is_active = 1' : 'u.is_active = 0');
-    return { where: clauses.length ? 'WHERE ' + clauses.join(' AND ') : '', params };
-  }
+  const filterSql = (f: UserFilters) => whereClause([
+    f.createdBy !== undefined && ['u.created_by = @createdBy', { createdBy: f.createdBy }],
+    f.search && ["u.username LIKE @search ESCAPE '\\'", { search: `%${escapeLike(f.search)}%` }],
+    f.role && ['u.role = @role', { role: f.role }],
+    f.status && [f.status === 'active' ? 'u.is_active = 1' : 'u.is_active = 0'],
+  ]);
+  const prepared = statementCache(db);
   const toListing = (row: UserRow & { created_by_username: string | null }): UserListing =>
     ({ ...toUser(row), createdByUsername: row.created_by_username });
 
@@ -176,10 +163,10 @@ export function createUsersRepo(db: Db) {
     },
     /** One page of accounts (newest first) and the total under the same filters. */
     listPage: (filters: UserFilters): { users: UserListing[]; total: number } => {
-      const { where, params } = filterSql(filters);
-      const rows = db.prepare<Record<string, unknown>, UserRow & { created_by_username: string | null }>(
-        `${listing(where)} ORDER BY u.id DESC LIMIT @limit OFFSET @offset`).all({ ...params, limit: filters.limit, offset: filters.offset });
-      const total = db.prepare<Record<string, unknown>, { n: number }>(`SELECT count(*) AS n FROM users u ${where}`).get(params)!.n;
+      const { sql, params } = filterSql(filters);
+      const rows = prepared(`${listing(sql)} ORDER BY u.id DESC LIMIT @limit OFFSET @offset`)
+        .all({ ...params, limit: filters.limit, offset: filters.offset }) as Array<UserRow & { created_by_username: string | null }>;
+      const total = (prepared(`SELECT count(*) AS n FROM users u ${sql}`).get(params) as { n: number }).n;
       return { users: rows.map(toListing), total };
     },
     updateUsername: (id: number, username: string, now: string): void => {
