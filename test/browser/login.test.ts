@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { insertUser } from '../helpers.js';
-import { screenshot, signInWithForm, useBrowserSite, watchForErrors } from './browser.js';
+import { screenshot, useBrowserSite, watchForErrors } from './browser.js';
 
 const site = useBrowserSite();
 

@@ -1,6 +1,7 @@
 import { Router, type Request } from 'express';
 import { csvCell, streamCsv } from '../../http/csv.js';
 import { addFlash } from '../../http/flash.js';
+import { pageLinks, requestedPage } from '../../http/pagination.js';
 import { NotFound } from '../../http/errors.js';
 import { actorFromSession, allow } from '../../http/panel-auth.js';
 import type { ActivityRow } from './activity.log.js';
@@ -15,11 +16,10 @@ function filtersOf(req: Request) {
     user_id: String(req.query.user_id ?? ''), action: String(req.query.action ?? ''), outcome: String(req.query.outcome ?? ''),
     from: String(req.query.from ?? ''), to: String(req.query.to ?? ''),
   };
-  const query = Object.fromEntries(Object.entries(form).filter(([, v]) => v !== ''));
-  const parsed = panelQuery.safeParse(query);
+  const parsed = panelQuery.safeParse(Object.fromEntries(Object.entries(form).filter(([, v]) => v !== '')));
   const f: Partial<NonNullable<typeof parsed.data>> = parsed.success ? parsed.data : {};
   return {
-    form, query, error: parsed.success ? null : parsed.error.issues[0]!.message,
+    form, error: parsed.success ? null : parsed.error.issues[0]!.message,
     filters: { userId: f.user_id, action: f.action, outcome: f.outcome, from: f.from, to: f.to },
   };
 }
@@ -28,13 +28,12 @@ export function createActivityRoutes(activity: ActivityService): Router {
   const router = Router();
 
   router.get('/activity', allow('activity.view'), (req, res) => {
-    const { form, query, error, filters } = filtersOf(req);
-    const page = Math.max(1, Math.min(1_000_000, Number.parseInt(String(req.query.page ?? '1'), 10) || 1));
-    const { events, total } = activity.list(filters, PAGE_SIZE, (page - 1) * PAGE_SIZE);
+    const { form, error, filters } = filtersOf(req);
+    const { page, limit, offset } = requestedPage(req, PAGE_SIZE);
+    const { events, total } = activity.list(filters, limit, offset);
     res.render('activity/index', {
       title: 'Activity', events, total, form, error, flags: activity.flags({ acknowledged: false, limit: 50 }),
-      csvQuery: new URLSearchParams(query).toString(),
-      pagination: { page, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)), path: '/activity', query },
+      ...pageLinks('/activity', page, PAGE_SIZE, total, form),
     });
   });
 

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { csvCell, streamCsv } from '../../http/csv.js';
+import { pageLinks, requestedPage } from '../../http/pagination.js';
 import { actorFromSession, allow } from '../../http/panel-auth.js';
 import type { Contact } from './contacts.repo.js';
 import type { ContactsService } from './contacts.service.js';
@@ -9,7 +10,6 @@ const PAGE_SIZE = 50;
 const filtersSchema = z.object({
   search: z.string().max(100).optional().transform((v) => v?.trim() || undefined),
   group: z.string().max(200).optional().transform((v) => v?.trim() || undefined),
-  page: z.coerce.number().int().min(1).max(1_000_000).catch(1),
 });
 
 export function createContactsRoutes(contacts: ContactsService): Router {
@@ -17,14 +17,14 @@ export function createContactsRoutes(contacts: ContactsService): Router {
 
   router.get('/contacts', allow('contacts.view'), (req, res) => {
     const parsed = filtersSchema.safeParse(req.query);
-    const f = parsed.success ? parsed.data : { search: undefined, group: undefined, page: 1 };
+    const f: { search?: string; group?: string } = parsed.success ? parsed.data : {};
     const actor = actorFromSession(req);
-    const { contacts: rows, total } = contacts.list(actor, { search: f.search, sourceGroup: f.group, limit: PAGE_SIZE, offset: (f.page - 1) * PAGE_SIZE });
+    const { page, limit, offset } = requestedPage(req, PAGE_SIZE);
+    const { contacts: rows, total } = contacts.list(actor, { search: f.search, sourceGroup: f.group, limit, offset });
     const query = { search: f.search ?? '', group: f.group ?? '' };
     res.render('contacts/index', {
       title: 'Contacts', contacts: rows, total, visibleTotal: f.search || f.group ? contacts.total(actor) : total, query,
-      invalidFilter: !parsed.success, csvQuery: new URLSearchParams(Object.entries(query).filter(([, v]) => v)).toString(),
-      pagination: { page: f.page, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)), path: '/contacts', query },
+      invalidFilter: !parsed.success, ...pageLinks('/contacts', page, PAGE_SIZE, total, query),
     });
   });
 

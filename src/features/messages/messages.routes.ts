@@ -1,5 +1,6 @@
 import { Router, type Request } from 'express';
 import { csvCell, streamCsv } from '../../http/csv.js';
+import { pageLinks, requestedPage } from '../../http/pagination.js';
 import { actorFromSession, allow } from '../../http/panel-auth.js';
 import type { UserManagement } from '../users/users.manage.js';
 import { MESSAGE_STATUSES, type MessageRow } from './messages.repo.js';
@@ -31,15 +32,13 @@ export function createMessagesRoutes(messages: MessagesService, manage: UserMana
   router.get('/messages', allow('messages.view'), (req, res) => {
     const actor = actorFromSession(req);
     const { form, filters, error } = filtersOf(req);
-    const page = Math.max(1, Math.min(1_000_000, Number.parseInt(String(req.query.page ?? '1'), 10) || 1));
-    const { messages: rows, total } = messages.list(actor, filters, PAGE_SIZE, (page - 1) * PAGE_SIZE);
+    const { page, limit, offset } = requestedPage(req, PAGE_SIZE);
+    const { messages: rows, total } = messages.list(actor, filters, limit, offset);
     const senders = [req.currentUser!, ...manage.list(actor, { limit: 500, offset: 0 }).users]
       .filter((u, i, all) => all.findIndex((x) => x.id === u.id) === i);
-    const query = Object.fromEntries(Object.entries(form).filter(([, v]) => v !== ''));
     res.render('messages/index', {
       title: 'Messages', messages: rows, total, form, error, senders, statuses: MESSAGE_STATUSES,
-      csvQuery: new URLSearchParams(query).toString(),
-      pagination: { page, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)), path: '/messages', query },
+      ...pageLinks('/messages', page, PAGE_SIZE, total, form),
     });
   });
 

@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { addFlash } from '../../http/flash.js';
 import { HttpError, NotFound } from '../../http/errors.js';
+import { pageLinks, requestedPage } from '../../http/pagination.js';
 import { actorFromSession as actorOf, allow } from '../../http/panel-auth.js';
 import { ASSIGNABLE_ROLES, CREATABLE_ROLES, can, decideOnUser, type UserAction } from '../../permissions.js';
 import type { ActivityService } from '../activity/activity.service.js';
@@ -10,7 +11,6 @@ import type { ActorContext, UserManagement } from './users.manage.js';
 import { idParamSchema, listQuerySchema } from './users.schemas.js';
 
 const PAGE_SIZE = 25;
-const pageSchema = z.coerce.number().int().min(1).max(100_000).catch(1);
 const passwordPair = z.object({ password: z.string(), confirm_password: z.string() });
 
 
@@ -55,14 +55,14 @@ export function createUsersRoutes(manage: UserManagement, activity: ActivityServ
   router.get('/users', allow('users.list'), (req, res) => {
     const parsed = listQuerySchema.omit({ limit: true, offset: true }).safeParse(req.query);
     const filters: { search?: string; role?: UserListing['role']; status?: 'active' | 'terminated' } = parsed.success ? parsed.data : {};
-    const page = pageSchema.parse(req.query.page);
+    const { page, limit, offset } = requestedPage(req, PAGE_SIZE);
     const actor = actorOf(req);
-    const { users, total } = manage.list(actor, { ...filters, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
+    const { users, total } = manage.list(actor, { ...filters, limit, offset });
     const query = { search: filters.search ?? '', role: filters.role ?? '', status: String(req.query.status ?? '') };
     res.render('users/index', {
       title: 'Users', users: users.map((u) => ({ ...u, actions: actionsFor(actor, u) })), total, query,
       roles: ROLES, canCreate: can(actor, 'users.create'), invalidFilter: !parsed.success,
-      pagination: { page, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)), path: '/users', query },
+      ...pageLinks('/users', page, PAGE_SIZE, total, query),
     });
   });
 
