@@ -2,10 +2,9 @@ import type { Db } from '../../db.js';
 import { BadRequest, Conflict, Forbidden, HttpError, NotFound } from '../../http/errors.js';
 import { canCreateRole, decideOnUser, type Actor, type UserAction } from '../../permissions.js';
 import type { EventsRepo } from '../activity/activity.log.js';
-import { checkPassword } from '../auth/password-policy.js';
 import { createTokenLoginsRepo, type LiveLogin } from '../auth/token-logins.repo.js';
 import { hashPassword } from '../auth/password.js';
-import { parseUsername } from './users.schemas.js';
+import { assertPasswordAllowed, parseUsername } from './users.schemas.js';
 import { createUsersRepo, type Role, type User, type UserFilters, type UserListing } from './users.repo.js';
 
 /** Who acts, and from where: every change is recorded with it. */
@@ -51,11 +50,6 @@ export function createUserManagement(db: Db, events: EventsRepo, options: { pass
     return target;
   }
 
-  function assertPassword(password: string, username: string): void {
-    const failure = checkPassword(password, { username, requireClasses: options.passwordRequireClasses });
-    if (failure) throw new BadRequest(failure.message, { password: failure.message });
-  }
-
   function assertUsernameFree(username: string, exceptId?: number): void {
     const existing = repo.findByUsername(username);
     if (existing && existing.id !== exceptId) throw new Conflict('Username already exists', { username: 'Username already exists' });
@@ -83,7 +77,7 @@ export function createUserManagement(db: Db, events: EventsRepo, options: { pass
   async function create(actor: ActorContext, input: { username: string; password: string; role: Role }): Promise<User> {
     if (!canCreateRole(actor, input.role)) throw new Forbidden(`Cannot create user with role '${input.role}'`);
     const username = parseUsername(input.username);
-    assertPassword(input.password, username);
+    assertPasswordAllowed(input.password, username, options.passwordRequireClasses);
     assertUsernameFree(username);
     const passwordHash = await hashPassword(input.password);
     return db.transaction(() => {
@@ -104,7 +98,7 @@ export function createUserManagement(db: Db, events: EventsRepo, options: { pass
     const target = needed.map((action) => authorize(actor, action, id))[0]!;
     const username = patch.username !== undefined ? parseUsername(patch.username) : undefined;
     if (username !== undefined) assertUsernameFree(username, id);
-    if (patch.password !== undefined) assertPassword(patch.password, username ?? target.username);
+    if (patch.password !== undefined) assertPasswordAllowed(patch.password, username ?? target.username, options.passwordRequireClasses);
     const passwordHash = patch.password !== undefined ? await hashPassword(patch.password) : undefined;
 
     return db.transaction(() => {

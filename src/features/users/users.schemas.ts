@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BadRequest } from '../../http/errors.js';
+import { checkPassword } from '../auth/password-policy.js';
 import { ROLES } from './users.repo.js';
 
 export const usernameSchema = z.string({ error: 'Username is required' })
@@ -47,4 +48,10 @@ export function parseUsername(raw: unknown): string {
     throw new BadRequest(message, { username: message });
   }
   return parsed.data;
+}
+
+/** The password policy as input validation: a 400 naming `field` and the rule that failed. */
+export function assertPasswordAllowed(password: string, username: string, requireClasses: boolean, field = 'password'): void {
+  const failure = checkPassword(password, { username, requireClasses });
+  if (failure) throw new BadRequest(failure.message, { [field]: failure.message });
 }

@@ -2,9 +2,8 @@ import crypto from 'node:crypto';
 import type { Db } from '../../db.js';
 import type { EventsRepo } from '../activity/activity.log.js';
 import { BadRequest, Conflict, Unauthorized } from '../../http/errors.js';
-import { checkPassword } from '../auth/password-policy.js';
 import { hashPassword, verifyPassword } from '../auth/password.js';
-import { parseUsername } from './users.schemas.js';
+import { assertPasswordAllowed, parseUsername } from './users.schemas.js';
 import { createUsersRepo, type User } from './users.repo.js';
 
 export interface UsersServiceOptions {
@@ -17,15 +16,10 @@ export function createUsersService(db: Db, options: UsersServiceOptions) {
   const repo = createUsersRepo(db);
   const now = () => (options.now?.() ?? new Date()).toISOString();
 
-  function assertPasswordAllowed(password: string, username: string, field = 'password'): void {
-    const failure = checkPassword(password, { username, requireClasses: options.passwordRequireClasses });
-    if (failure) throw new BadRequest(failure.message, { [field]: failure.message });
-  }
-
   /** Creates an admin; the first admin ever created becomes the owner. */
   async function createAdmin(input: { username: string; password: string; mustChangePassword?: boolean }): Promise<User> {
     const username = parseUsername(input.username);
-    assertPasswordAllowed(input.password, username);
+    assertPasswordAllowed(input.password, username, options.passwordRequireClasses);
     const passwordHash = await hashPassword(input.password);
     const id = db.transaction(() => {
       if (repo.findByUsername(username)) throw new Conflict('Username already exists', { username: 'Username already exists' });
@@ -69,7 +63,7 @@ export function createUsersService(db: Db, options: UsersServiceOptions) {
       const message = 'New password must differ from the current one';
       throw new BadRequest(message, { new_password: message });
     }
-    assertPasswordAllowed(newPassword, user.username, 'new_password');
+    assertPasswordAllowed(newPassword, user.username, options.passwordRequireClasses, 'new_password');
     const passwordHash = await hashPassword(newPassword);
     return db.transaction(() => {
       repo.updatePassword(user.id, passwordHash, false, now());
