@@ -6,9 +6,7 @@ import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db.js';
 import { createEventsRepo } from '../src/features/activity/activity.log.js';
 import { seedContacts, seedHistory } from './seed.js';
-import { ROOT, startProcess } from './servers.js';
-
-const percentile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? 0;
+import { percentile, ROOT, startProcess } from './servers.js';
 
 /** A signed-in panel session for the bench: the login form, its CSRF token, the cookie. */
 async function panelCookie(url: string, username: string, password: string): Promise<string> {

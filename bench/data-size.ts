@@ -4,16 +4,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { seedContacts } from './seed.js';
-import { ROOT, startProcess } from './servers.js';
-
-const percentile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? 0;
-
-async function login(url: string, username: string, password: string): Promise<string> {
-  const res = await fetch(url + '/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username, password }) });
-  const body = (await res.json()) as { access_token?: string };
-  if (!body.access_token) throw new Error(`bench login failed for ${username}`);
-  return body.access_token;
-}
+import { apiLogin, percentile, ROOT, startProcess } from './servers.js';
 
 async function timed(url: string, token: string, init: RequestInit = {}): Promise<number> {
   const started = performance.now();
@@ -34,7 +25,7 @@ export async function dataSizeBench(options: { contacts: number; seconds: number
     RATE_LIMIT_MESSAGES_PER_MINUTE: '100000', RATE_LIMIT_MESSAGES_PER_HOUR: '1000000', RATE_LIMIT_MESSAGES_PER_DESTINATION_HOUR: '100000',
   }, /"msg":"listening"/);
   try {
-    const admin = await login(server.url, seeded.admin, seeded.password);
+    const admin = await apiLogin(server.url, seeded.admin, seeded.password);
 
     // Sync: 100k new contacts in 10 requests of 10k, as the main app sends them.
     const syncTimes: number[] = [];
@@ -49,8 +40,8 @@ export async function dataSizeBench(options: { contacts: number; seconds: number
 
     // Search: varied terms (names and phone fragments), admin scope and one worker's scope.
     const terms = ['García', 'ana', 'Kowalski 12', 'Lucía', '600123', '34600', 'müller', 'Omar Dubois', '9998', 'Jens'];
-    const worker = await login(server.url, seeded.workers[7]!, seeded.password);
-    const manager = await login(server.url, seeded.manager, seeded.password);
+    const worker = await apiLogin(server.url, seeded.workers[7]!, seeded.password);
+    const manager = await apiLogin(server.url, seeded.manager, seeded.password);
     const scopes = [['admin (all contacts)', admin], ['worker (own contacts)', worker], ['manager (team of 20: a tenth of all)', manager]] as const;
     for (const [label, token] of scopes) {
       const latencies: number[] = [];
@@ -62,7 +53,7 @@ export async function dataSizeBench(options: { contacts: number; seconds: number
     }
 
     // Message logging: 200 senders, each its own token, quotas raised so none refuses.
-    const tokens = await Promise.all(seeded.workers.map((w) => login(server.url, w, seeded.password)));
+    const tokens = await Promise.all(seeded.workers.map((w) => apiLogin(server.url, w, seeded.password)));
     const requests = tokens.map((token, i) => ({
       method: 'POST', path: '/api/messages/log',
       headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },

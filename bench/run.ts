@@ -6,7 +6,7 @@ import { dashboardBench } from './dashboard.js';
 import { dataSizeBench } from './data-size.js';
 import { argon2Timings, commitRate } from './micro.js';
 import { loadWithoutKeepAlive } from './no-keepalive.js';
-import { ROOT, startProcess, type Server } from './servers.js';
+import { apiLogin, ROOT, startProcess, type Server } from './servers.js';
 
 // Loopback only, every run bounded: DURATION seconds per endpoint, CONNECTIONS sockets.
 const DURATION = Number(process.env.BENCH_SECONDS ?? 3);
@@ -29,16 +29,6 @@ async function load(name: string, url: string, headers: Record<string, string> =
 async function sessionCookie(url: string): Promise<string> {
   const res = await fetch(url + '/login');
   return (res.headers.get('set-cookie') ?? '').split(';')[0]!;
-}
-
-async function accessToken(url: string): Promise<string> {
-  const res = await fetch(url + '/auth/login', {
-    method: 'POST', headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ username: 'bench-admin', password: 'bench owner passphrase' }),
-  });
-  const body = (await res.json()) as { access_token?: string };
-  if (!body.access_token) throw new Error('bench login failed: ' + JSON.stringify(body));
-  return body.access_token;
 }
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -78,7 +68,7 @@ async function main(): Promise<void> {
     }, /"msg":"listening"/);
     servers.push(app);
 
-    const bearer = { Authorization: `Bearer ${await accessToken(app.url)}` };
+    const bearer = { Authorization: `Bearer ${await apiLogin(app.url, 'bench-admin', 'bench owner passphrase')}` };
     const cookie = await sessionCookie(app.url);
     const setting = `${CONNECTIONS} connections, ${DURATION}s per run, median of ${ROUNDS} interleaved runs, each server in one process (${os.cpus().length} cores)`;
     print(`Pages and health, keep-alive; ${setting}`, await interleaved([

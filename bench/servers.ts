@@ -47,3 +47,14 @@ export async function startProcess(args: string[], env: Record<string, string>, 
     }),
   };
 }
+
+/** The q-quantile of ascending `sorted` values. */
+export const percentile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? 0;
+
+/** An access token from the server's real POST /auth/login. */
+export async function apiLogin(url: string, username: string, password: string): Promise<string> {
+  const res = await fetch(url + '/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username, password }) });
+  const body = (await res.json()) as { access_token?: string };
+  if (!body.access_token) throw new Error(`bench login failed for ${username}: ${res.status}`);
+  return body.access_token;
+}
