@@ -221,13 +221,19 @@ describe('the activity API and page are for admins', () => {
   test('managers and workers get 403 from the API and the page', async () => {
     const manager = await insertUser(ctx.db, { role: 'manager' });
     const worker = await insertUser(ctx.db, { role: 'worker' });
+    const victim = await insertUser(ctx.db, { role: 'worker' });
+    await request(ctx.app).delete(`/api/users/${victim.id}`).set('Authorization', `Bearer ${adminToken}`);
+    const open = ctx.db.prepare("SELECT id FROM activity_flags WHERE acknowledged_at IS NULL ORDER BY id DESC LIMIT 1").pluck().get() as number;
+    assert.ok(open, 'a critical_action flag is open');
+    const flagsBefore = JSON.stringify(ctx.db.prepare('SELECT * FROM activity_flags').all());
     for (const user of [manager, worker]) {
       const token = (await apiLogin(ctx, user.username, user.password)).body.access_token;
       for (const url of ['/api/activity', '/api/activity/flags']) {
         assert.equal((await request(ctx.app).get(url).set('Authorization', `Bearer ${token}`)).status, 403, url);
       }
-      assert.equal((await request(ctx.app).post('/api/activity/flags/1/acknowledge').set('Authorization', `Bearer ${token}`)).status, 403);
+      assert.equal((await request(ctx.app).post(`/api/activity/flags/${open}/acknowledge`).set('Authorization', `Bearer ${token}`)).status, 403);
     }
+    assert.equal(JSON.stringify(ctx.db.prepare('SELECT * FROM activity_flags').all()), flagsBefore, 'no flag was acknowledged');
     const agent = request.agent(ctx.app);
     await signIn(agent, manager.username, manager.password);
     assert.equal((await agent.get('/activity')).status, 403);

@@ -191,6 +191,7 @@ describe('forced password change', () => {
 
     const form = await agent.get('/account/password');
     const token = csrfFrom(form.text);
+    const hashBefore = ctx.db.prepare('SELECT password_hash FROM users WHERE id = ?').pluck().get(admin.id);
     const weak = await agent.post('/account/password').type('form')
       .send({ _csrf: token, current_password: admin.password, new_password: 'password1234', confirm_password: 'password1234' });
     assert.equal(weak.status, 400);
@@ -203,7 +204,7 @@ describe('forced password change', () => {
       .send({ _csrf: token, current_password: 'wrong wrong wrong', new_password: 'a brand new secret 77', confirm_password: 'a brand new secret 77' });
     assert.equal(wrongCurrent.status, 400);
     assert.match(wrongCurrent.text, /Current password is incorrect/);
-    const hashBefore = ctx.db.prepare('SELECT password_hash FROM users WHERE id = ?').pluck().get(admin.id);
+    assert.equal(ctx.db.prepare('SELECT password_hash FROM users WHERE id = ?').pluck().get(admin.id), hashBefore, 'refusals change nothing');
 
     const done = await agent.post('/account/password').type('form')
       .send({ _csrf: token, current_password: admin.password, new_password: 'a brand new secret 77', confirm_password: 'a brand new secret 77' });
