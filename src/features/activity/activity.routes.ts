@@ -1,6 +1,7 @@
 import { Router, type Request } from 'express';
 import { csvCell, streamCsv } from '../../http/csv.js';
 import { addFlash } from '../../http/flash.js';
+import { readFilterForm } from '../../http/filter-form.js';
 import { pageLinks, requestedPage } from '../../http/pagination.js';
 import { NotFound } from '../../http/errors.js';
 import { actorFromSession, allow } from '../../http/panel-auth.js';
@@ -12,16 +13,8 @@ const PAGE_SIZE = 50;
 const panelQuery = activityQuerySchema.omit({ limit: true, offset: true });
 
 function filtersOf(req: Request) {
-  const form = {
-    user_id: String(req.query.user_id ?? ''), action: String(req.query.action ?? ''), outcome: String(req.query.outcome ?? ''),
-    from: String(req.query.from ?? ''), to: String(req.query.to ?? ''),
-  };
-  const parsed = panelQuery.safeParse(Object.fromEntries(Object.entries(form).filter(([, v]) => v !== '')));
-  const f: Partial<NonNullable<typeof parsed.data>> = parsed.success ? parsed.data : {};
-  return {
-    form, error: parsed.success ? null : parsed.error.issues[0]!.message,
-    filters: { userId: f.user_id, action: f.action, outcome: f.outcome, from: f.from, to: f.to },
-  };
+  const { form, values: f, error } = readFilterForm(req.query, panelQuery, ['user_id', 'action', 'outcome', 'from', 'to']);
+  return { form, error, filters: { userId: f.user_id, action: f.action, outcome: f.outcome, from: f.from, to: f.to } };
 }
 
 export function createActivityRoutes(activity: ActivityService): Router {

@@ -1,5 +1,6 @@
 import { Router, type Request } from 'express';
 import { csvCell, streamCsv } from '../../http/csv.js';
+import { readFilterForm } from '../../http/filter-form.js';
 import { pageLinks, requestedPage } from '../../http/pagination.js';
 import { actorFromSession, allow } from '../../http/panel-auth.js';
 import type { UserManagement } from '../users/users.manage.js';
@@ -12,18 +13,8 @@ const panelQuery = messagesQuerySchema.omit({ limit: true, offset: true });
 
 /** The filters as the form shows them, and as the service takes them. */
 function filtersOf(req: Request) {
-  const raw = {
-    sender_id: String(req.query.sender_id ?? ''), status: String(req.query.status ?? ''), search: String(req.query.search ?? ''),
-    from: String(req.query.from ?? ''), to: String(req.query.to ?? ''),
-  };
-  const cleaned = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== ''));
-  const parsed = panelQuery.safeParse(cleaned);
-  const f: Partial<NonNullable<typeof parsed.data>> = parsed.success ? parsed.data : {};
-  return {
-    form: raw, invalid: !parsed.success,
-    filters: { senderId: f.sender_id, status: f.status, search: f.search, from: f.from, to: f.to },
-    error: parsed.success ? null : parsed.error.issues[0]!.message,
-  };
+  const { form, values: f, error } = readFilterForm(req.query, panelQuery, ['sender_id', 'status', 'search', 'from', 'to']);
+  return { form, error, filters: { senderId: f.sender_id, status: f.status, search: f.search, from: f.from, to: f.to } };
 }
 
 export function createMessagesRoutes(messages: MessagesService, manage: UserManagement): Router {
