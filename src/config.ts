@@ -81,6 +81,12 @@ const envSchema = z.object({
   DB_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
   DB_DATA_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('NORMAL'),
   LOG_REQUESTS: bool(true),
+  DEFAULT_COUNTRY: z.string().trim().toUpperCase().regex(/^([A-Z]{2})?$/, 'use a two-letter country code (ISO 3166-1), e.g. US or ES')
+    .optional().transform((v) => v || undefined),
+  MAX_CONNECTIONS: int(1000, 1, 1_000_000),
+  HEADERS_TIMEOUT_SECONDS: int(10, 1, 10),
+  REQUEST_TIMEOUT_SECONDS: int(30, 1, 30),
+  KEEP_ALIVE_TIMEOUT_SECONDS: int(5, 1, 120),
 });
 
 export const CONFIG_VARIABLES = Object.keys(envSchema.shape);
@@ -127,6 +133,10 @@ export interface Config {
   activity: ActivitySettings;
   dataSynchronous: 'FULL' | 'NORMAL';
   logRequests: boolean;
+  /** Country assumed for phone numbers written without one (ISO 3166-1 alpha-2), if any. */
+  defaultCountry: string | undefined;
+  /** Slow-client limits of the HTTP server. */
+  server: { maxConnections: number; headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
 }
 
 export class ConfigError extends Error {
@@ -200,6 +210,13 @@ export function loadConfig(env: Env): Config {
     },
     dataSynchronous: e.DB_DATA_SYNCHRONOUS,
     logRequests: e.LOG_REQUESTS,
+    defaultCountry: e.DEFAULT_COUNTRY,
+    server: {
+      maxConnections: e.MAX_CONNECTIONS,
+      headersTimeoutMs: e.HEADERS_TIMEOUT_SECONDS * 1000,
+      requestTimeoutMs: e.REQUEST_TIMEOUT_SECONDS * 1000,
+      keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_SECONDS * 1000,
+    },
   };
 }
 
