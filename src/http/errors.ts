@@ -40,7 +40,7 @@ export class TooManyRequests extends HttpError {
 }
 export class ServiceBusy extends HttpError {
   constructor() {
-    super(503, 'The service is busy; try again shortly', { code: 'busy', retryAfterSeconds: 1 });
+    super(503, 'Service busy, retry shortly', { code: 'busy', retryAfterSeconds: 1 });
   }
 }
 
