@@ -82,9 +82,19 @@ export function can(user: { role: Role } | null | undefined, action: Action): bo
   return audience.includes(user.role);
 }
 
-/** Managers see the accounts they created; admins see everyone. */
+/**
+ * Admins see everyone; a manager sees the accounts it created that are workers now. The role
+ * is read at the time of the action: an account promoted to manager leaves its creator's
+ * scope (a peer is not a subordinate), and comes back if an admin demotes it to worker.
+ */
 export function canSee(actor: Actor, target: UserTarget): boolean {
-  return actor.role === 'admin' || target.createdBy === actor.id;
+  if (actor.role === 'admin') return true;
+  return actor.role === 'manager' && target.role === 'worker' && target.createdBy === actor.id;
+}
+
+/** The rows of the users list an actor may see: `null` means everyone's. */
+export function listScope(actor: Actor): { createdBy: number; role: Role } | null {
+  return actor.role === 'admin' ? null : { createdBy: actor.id, role: 'worker' };
 }
 
 const deny = (status: 400 | 403 | 404, message: string): Decision => ({ ok: false, status, message });
@@ -92,7 +102,8 @@ const deny = (status: 400 | 403 | 404, message: string): Decision => ({ ok: fals
 /**
  * The scope rules for acting on one account: one's own account can be read but is managed
  * from the account page; outside what the actor may see is "not found"; the owner is untouchable; other admins
- * are managed by the owner only.
+ * are managed by the owner only; only a manager's accounts are handed over. Callers pass the
+ * target (and actor) as stored at the time of the action, and decide again inside the write.
  */
 export function decideOnUser(actor: Actor, action: UserAction, target: UserTarget): Decision {
   if (!can(actor, action)) return deny(403, 'You do not have permission to do that');
@@ -109,6 +120,7 @@ export function decideOnUser(actor: Actor, action: UserAction, target: UserTarge
     if (!actor.isOwner) return deny(403, 'Only the owner can manage other admins');
     if (action === 'users.changeRole') return deny(403, "An admin's role cannot be changed here");
   }
+  if (action === 'users.transfer' && target.role !== 'manager') return deny(400, 'Only a manager’s accounts can be handed over');
   return { ok: true };
 }
 
@@ -118,10 +130,11 @@ export function canCreateRole(actor: Actor, role: Role): boolean {
 
 /**
  * Whose data (contacts synced, messages sent) an actor may see: `null` means everyone's.
- * A worker sees their own; a manager theirs and that of the accounts they created.
+ * A worker sees their own; a manager theirs and that of the workers it created (the same
+ * scope as `canSee`, so `workersCreatedBy` must return workers only, as of now).
  */
-export function dataScope(actor: Actor, accountsCreatedBy: (managerId: number) => number[]): number[] | null {
+export function dataScope(actor: Actor, workersCreatedBy: (managerId: number) => number[]): number[] | null {
   if (actor.role === 'admin') return null;
-  if (actor.role === 'manager') return [actor.id, ...accountsCreatedBy(actor.id)];
+  if (actor.role === 'manager') return [actor.id, ...workersCreatedBy(actor.id)];
   return [actor.id];
 }

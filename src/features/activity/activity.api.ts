@@ -1,6 +1,6 @@
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import { actorFromToken, allowBearer, parseInput } from '../../http/bearer.js';
-import { NotFound } from '../../http/errors.js';
+import { pathId, undecodableParam } from '../../http/id-param.js';
 import type { TokenAuthService } from '../auth/token-auth.service.js';
 import type { ActivityRow } from './activity.log.js';
 import type { FlagRow } from './activity.repo.js';
@@ -15,12 +15,6 @@ const serializeFlag = (f: FlagRow) => ({
   id: f.id, at: f.at, user_id: f.user_id, rule: f.rule, severity: f.severity, summary: f.summary, activity_id: f.activity_id,
   acknowledged_at: f.acknowledged_at,
 });
-
-function flagId(req: Request): number {
-  const id = Number(req.params.id);
-  if (!Number.isSafeInteger(id) || id <= 0) throw new NotFound('Flag not found');
-  return id;
-}
 
 /** /api/activity: the log and its flags, for admins. */
 export function createActivityApi(activity: ActivityService, tokens: TokenAuthService): Router {
@@ -38,8 +32,9 @@ export function createActivityApi(activity: ActivityService, tokens: TokenAuthSe
   });
 
   router.post('/flags/:id/acknowledge', allowBearer(tokens, 'activity.acknowledge'), (req, res) => {
-    res.json({ message: 'Flag acknowledged', flag: serializeFlag(activity.acknowledge(actorFromToken(req, res), flagId(req))) });
+    res.json({ message: 'Flag acknowledged', flag: serializeFlag(activity.acknowledge(actorFromToken(req, res), pathId(req))) });
   });
 
+  router.use(undecodableParam());
   return router;
 }

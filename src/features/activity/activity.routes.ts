@@ -3,7 +3,7 @@ import { csvCell, streamCsv } from '../../http/csv.js';
 import { addFlash } from '../../http/flash.js';
 import { readFilterForm } from '../../http/filter-form.js';
 import { pageLinks, requestedPage } from '../../http/pagination.js';
-import { NotFound } from '../../http/errors.js';
+import { pathId, undecodableParam } from '../../http/id-param.js';
 import { actorFromSession, allow } from '../../http/panel-auth.js';
 import type { ActivityRow } from './activity.log.js';
 import { activityQuerySchema } from './activity.schemas.js';
@@ -39,12 +39,11 @@ export function createActivityRoutes(activity: ActivityService): Router {
   });
 
   router.post('/activity/flags/:id/acknowledge', allow('activity.acknowledge'), (req, res) => {
-    const id = Number(req.params.id);
-    if (!Number.isSafeInteger(id) || id <= 0) throw new NotFound('Flag not found');
-    activity.acknowledge(actorFromSession(req), id);
+    activity.acknowledge(actorFromSession(req), pathId(req));
     addFlash(req, 'success', 'The flag was acknowledged.');
     res.redirect(303, '/activity');
   });
 
+  router.use(undecodableParam());
   return router;
 }

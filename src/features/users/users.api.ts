@@ -1,19 +1,12 @@
-import express, { Router, type Request } from 'express';
+import express, { Router } from 'express';
 import { actorFromToken, allowBearer, parseInput } from '../../http/bearer.js';
-import { NotFound } from '../../http/errors.js';
+import { pathId, undecodableParam } from '../../http/id-param.js';
 import type { TokenAuthService } from '../auth/token-auth.service.js';
 import type { User, UserListing } from './users.repo.js';
 import type { UserManagement } from './users.manage.js';
 import {
-  createUserSchema, idParamSchema, listQuerySchema, roleChangeSchema, transferSchema, updateUserSchema,
+  createUserSchema, listQuerySchema, roleChangeSchema, transferSchema, updateUserSchema,
 } from './users.schemas.js';
-
-
-function userId(req: Request): number {
-  const parsed = idParamSchema.safeParse(req.params);
-  if (!parsed.success) throw new NotFound('User not found');
-  return parsed.data.id;
-}
 
 export function serializeUser(u: User | UserListing) {
   return { id: u.id, username: u.username, role: u.role, created_by: u.createdBy, created_at: u.createdAt,
@@ -31,7 +24,7 @@ export function createUsersApi(manage: UserManagement, tokens: TokenAuthService)
   });
 
   router.get('/:id', allowBearer(tokens, 'users.read'), (req, res) => {
-    res.json(serializeUser(manage.show(actorFromToken(req, res), userId(req))));
+    res.json(serializeUser(manage.show(actorFromToken(req, res), pathId(req))));
   });
 
   router.post('/', allowBearer(tokens, 'users.create'), json, async (req, res) => {
@@ -42,7 +35,7 @@ export function createUsersApi(manage: UserManagement, tokens: TokenAuthService)
   });
 
   router.put('/:id', allowBearer(tokens, 'users.update'), json, async (req, res) => {
-    const id = userId(req);
+    const id = pathId(req);
     const patch = parseInput(updateUserSchema, req.body);
     const user = await manage.update(actorFromToken(req, res), id,
       { username: patch.username, password: patch.password, isActive: patch.is_active });
@@ -50,26 +43,27 @@ export function createUsersApi(manage: UserManagement, tokens: TokenAuthService)
   });
 
   router.put('/:id/role', allowBearer(tokens, 'users.changeRole'), json, (req, res) => {
-    const id = userId(req);
+    const id = pathId(req);
     const user = manage.changeRole(actorFromToken(req, res), id, parseInput(roleChangeSchema, req.body).role);
     res.json({ message: 'Role updated successfully', user: serializeUser(user) });
   });
 
   router.delete('/:id', allowBearer(tokens, 'users.terminate'), async (req, res) => {
-    await manage.terminate(actorFromToken(req, res), userId(req));
+    await manage.terminate(actorFromToken(req, res), pathId(req));
     res.json({ message: 'User terminated successfully' });
   });
 
   router.post('/:id/sign-out', allowBearer(tokens, 'users.signOutEverywhere'), (req, res) => {
-    manage.signOutEverywhere(actorFromToken(req, res), userId(req));
+    manage.signOutEverywhere(actorFromToken(req, res), pathId(req));
     res.json({ message: 'User signed out everywhere' });
   });
 
   router.post('/:id/transfer', allowBearer(tokens, 'users.transfer'), json, (req, res) => {
-    const id = userId(req);
+    const id = pathId(req);
     const moved = manage.transferAccounts(actorFromToken(req, res), id, parseInput(transferSchema, req.body).manager_id);
     res.json({ message: `Handed over ${moved} accounts`, moved });
   });
 
+  router.use(undecodableParam());
   return router;
 }

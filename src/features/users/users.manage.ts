@@ -1,6 +1,6 @@
 import type { Db } from '../../db.js';
-import { BadRequest, Conflict, Forbidden, HttpError, NotFound } from '../../http/errors.js';
-import { canCreateRole, decideOnUser, type Actor, type UserAction } from '../../permissions.js';
+import { BadRequest, Conflict, Forbidden, NotFound, type HttpError } from '../../http/errors.js';
+import { canCreateRole, decideOnUser, listScope, type Actor, type Decision, type UserAction } from '../../permissions.js';
 import type { EventsRepo } from '../activity/activity.log.js';
 import { createTokenLoginsRepo, type LiveLogin } from '../auth/token-logins.repo.js';
 import { hashPassword } from '../auth/password.js';
@@ -13,6 +13,12 @@ export interface ActorContext extends Actor {
   ip?: string | null;
   userAgent?: string | null;
   loginRef?: string | null;
+}
+
+/** A refusal from the permission table as the error the client sees; a 400 names the path id. */
+function refusal(status: Exclude<Decision, { ok: true }>['status'], message: string): HttpError {
+  if (status === 400) return new BadRequest(message, { id: message });
+  return status === 404 ? new NotFound(message) : new Forbidden(message);
 }
 
 export interface UserPatch {
@@ -41,12 +47,23 @@ export function createUserManagement(db: Db, events: EventsRepo, options: { pass
     });
   }
 
-  /** The account if the actor may do `action` to it; otherwise the refusal as an HttpError. */
+  /** The actor as stored now: a demotion or termination since the request began counts. */
+  function currentActor(actor: ActorContext): ActorContext {
+    const stored = repo.findById(actor.id);
+    if (!stored?.isActive) throw new Forbidden('Your account can no longer do that');
+    return { ...actor, role: stored.role, isOwner: stored.isOwner };
+  }
+
+  /**
+   * The account if the actor may do `action` to it, both as stored now; otherwise the refusal.
+   * Writers call it again inside their transaction, so the role the decision saw is the role
+   * the write sees (a promotion landing while a password hashes cannot slip through).
+   */
   function authorize(actor: ActorContext, action: UserAction, id: number): User {
     const target = repo.findById(id);
     if (!target) throw new NotFound('User not found');
-    const decision = decideOnUser(actor, action, target);
-    if (!decision.ok) throw new HttpError(decision.status, decision.message, { code: decision.status === 404 ? 'not_found' : 'forbidden' });
+    const decision = decideOnUser(currentActor(actor), action, target);
+    if (!decision.ok) throw refusal(decision.status, decision.message);
     return target;
   }
 
@@ -55,8 +72,8 @@ export function createUserManagement(db: Db, events: EventsRepo, options: { pass
     if (existing && existing.id !== exceptId) throw new Conflict('Username already exists', { username: 'Username already exists' });
   }
 
-  function list(actor: ActorContext, filters: Omit<UserFilters, 'createdBy'>): { users: UserListing[]; total: number } {
-    return repo.listPage({ ...filters, createdBy: actor.role === 'admin' ? undefined : actor.id });
+  function list(actor: ActorContext, filters: Omit<UserFilters, 'scope'>): { users: UserListing[]; total: number } {
+    return repo.listPage({ ...filters, scope: listScope(currentActor(actor)) });
   }
 
   function show(actor: ActorContext, id: number): UserListing {
@@ -74,13 +91,18 @@ export function createUserManagement(db: Db, events: EventsRepo, options: { pass
     return repo.listPage({ role: 'manager', status: 'active', limit: 500, offset: 0 }).users;
   }
 
+  function assertMayCreate(actor: ActorContext, role: Role): void {
+    if (!canCreateRole(currentActor(actor), role)) throw new Forbidden(`Cannot create user with role '${role}'`);
+  }
+
   async function create(actor: ActorContext, input: { username: string; password: string; role: Role }): Promise<User> {
-    if (!canCreateRole(actor, input.role)) throw new Forbidden(`Cannot create user with role '${input.role}'`);
+    assertMayCreate(actor, input.role);
     const username = parseUsername(input.username);
     assertPasswordAllowed(input.password, username, options.passwordRequireClasses);
     assertUsernameFree(username);
     const passwordHash = await hashPassword(input.password);
     return db.transaction(() => {
+      assertMayCreate(actor, input.role);
       assertUsernameFree(username);
       const id = repo.insert({ username, passwordHash, role: input.role, createdBy: actor.id, isOwner: false, mustChangePassword: false, now: now() });
       const user = repo.findById(id)!;
@@ -89,19 +111,26 @@ export function createUserManagement(db: Db, events: EventsRepo, options: { pass
     }).immediate();
   }
 
-  /** Applies a patch all-or-nothing: each part is authorised and validated before anything is written. */
-  async function update(actor: ActorContext, id: number, patch: UserPatch): Promise<User> {
+  /** The actions a patch needs, the first one deciding the answer when several are refused. */
+  function actionsOf(patch: UserPatch): UserAction[] {
     const needed: UserAction[] = [];
     if (patch.isActive !== undefined) needed.push(patch.isActive ? 'users.reactivate' : 'users.terminate');
     if (patch.password !== undefined) needed.push('users.resetPassword');
     if (patch.username !== undefined || needed.length === 0) needed.push('users.update');
-    const target = needed.map((action) => authorize(actor, action, id))[0]!;
+    return needed;
+  }
+
+  /** Applies a patch all-or-nothing: each part is authorised and validated before anything is written. */
+  async function update(actor: ActorContext, id: number, patch: UserPatch): Promise<User> {
+    const authorizeAll = () => actionsOf(patch).map((action) => authorize(actor, action, id))[0]!;
+    const before = authorizeAll();
     const username = patch.username !== undefined ? parseUsername(patch.username) : undefined;
     if (username !== undefined) assertUsernameFree(username, id);
-    if (patch.password !== undefined) assertPasswordAllowed(patch.password, username ?? target.username, options.passwordRequireClasses);
+    if (patch.password !== undefined) assertPasswordAllowed(patch.password, username ?? before.username, options.passwordRequireClasses);
     const passwordHash = patch.password !== undefined ? await hashPassword(patch.password) : undefined;
 
     return db.transaction(() => {
+      const target = authorizeAll();
       const at = now();
       if (username !== undefined && username !== target.username) {
         assertUsernameFree(username, id);
@@ -119,9 +148,9 @@ export function createUserManagement(db: Db, events: EventsRepo, options: { pass
   }
 
   function changeRole(actor: ActorContext, id: number, role: Role): User {
-    const target = authorize(actor, 'users.changeRole', id);
-    if (role === 'admin' || target.role === 'admin') throw new Forbidden('Roles can only be changed between worker and manager');
     return db.transaction(() => {
+      const target = authorize(actor, 'users.changeRole', id);
+      if (role === 'admin' || target.role === 'admin') throw new Forbidden('Roles can only be changed between worker and manager');
       if (target.role !== role) {
         repo.updateRole(id, role, now());
         record(actor, 'user.role_change', target, { from: target.role, to: role });
@@ -135,23 +164,22 @@ export function createUserManagement(db: Db, events: EventsRepo, options: { pass
   const resetPassword = (actor: ActorContext, id: number, password: string) => update(actor, id, { password });
 
   function signOutEverywhere(actor: ActorContext, id: number): void {
-    const target = authorize(actor, 'users.signOutEverywhere', id);
     db.transaction(() => {
+      const target = authorize(actor, 'users.signOutEverywhere', id);
       repo.bumpCredentialVersion(id, now());
       record(actor, 'user.sign_out_everywhere', target);
     }).immediate();
   }
 
-  /** Hands every account a manager created to another active manager. */
+  /** Hands the workers a manager created to another active manager; accounts since promoted stay. */
   function transferAccounts(actor: ActorContext, fromId: number, toId: number): number {
-    const from = authorize(actor, 'users.transfer', fromId);
-    const to = repo.findById(toId);
-    if (from.role !== 'manager') throw new BadRequest('Only a manager’s accounts can be handed over', { from: 'Not a manager' });
-    if (!to || to.role !== 'manager' || !to.isActive || to.id === from.id) {
-      throw new BadRequest('Choose another active manager', { manager_id: 'Choose another active manager' });
-    }
     return db.transaction(() => {
-      const moved = repo.transferAccounts(fromId, toId, now());
+      const from = authorize(actor, 'users.transfer', fromId);
+      const to = repo.findById(toId);
+      if (!to || to.role !== 'manager' || !to.isActive || to.id === from.id) {
+        throw new BadRequest('Choose another active manager', { manager_id: 'Choose another active manager' });
+      }
+      const moved = repo.transferWorkers(fromId, toId, now());
       record(actor, 'user.transfer', from, { to_user_id: to.id, to_username: to.username, accounts: moved });
       return moved;
     }).immediate();

@@ -77,8 +77,8 @@ export interface NewUser {
 }
 
 export interface UserFilters {
-  /** Only accounts created by this user (a manager's scope). */
-  createdBy?: number;
+  /** Only accounts created by this user with this role now (a manager's scope). */
+  scope?: { createdBy: number; role: Role } | null;
   search?: string;
   role?: Role;
   status?: 'active' | 'terminated';
@@ -114,14 +114,16 @@ export function createUsersRepo(db: Db) {
   const reactivate = db.prepare(`UPDATE users SET is_active = 1, terminated_at = NULL, terminated_by = NULL,
     updated_at = @now WHERE id = @id AND is_active = 0`);
   const bump = db.prepare('UPDATE users SET credential_version = credential_version + 1, updated_at = @now WHERE id = @id');
-  const createdBy = db.prepare<{ id: number }, number>('SELECT id FROM users WHERE created_by = @id').pluck();
-  const transfer = db.prepare('UPDATE users SET created_by = @to, updated_at = @now WHERE created_by = @from');
+  const workersOf = db.prepare<{ id: number }, number>("SELECT id FROM users WHERE created_by = @id AND role = 'worker'").pluck();
+  // Only workers move: an account the manager created and an admin promoted is a peer now.
+  const transfer = db.prepare(`UPDATE users SET created_by = @to, updated_at = @now
+    WHERE created_by = @from AND role = 'worker'`);
   const listing = (where: string) => `SELECT ${COLUMNS.replace(/(\w+)/g, 'u.$1')}, c.username AS created_by_username
     FROM users u LEFT JOIN users c ON c.id = u.created_by ${where}`;
   const byIdListed = db.prepare<{ id: number }, UserRow & { created_by_username: string | null }>(listing('WHERE u.id = @id'));
 
   const filterSql = (f: UserFilters) => whereClause([
-    f.createdBy !== undefined && ['u.created_by = @createdBy', { createdBy: f.createdBy }],
+    f.scope && ['u.created_by = @scopeCreatedBy AND u.role = @scopeRole', { scopeCreatedBy: f.scope.createdBy, scopeRole: f.scope.role }],
     f.search && ["u.username LIKE @search ESCAPE '\\'", { search: `%${escapeLike(f.search)}%` }],
     f.role && ['u.role = @role', { role: f.role }],
     f.status && [f.status === 'active' ? 'u.is_active = 1' : 'u.is_active = 0'],
@@ -181,8 +183,12 @@ export function createUsersRepo(db: Db) {
     bumpCredentialVersion: (id: number, now: string): void => {
       bump.run({ id, now });
     },
-    idsCreatedBy: (id: number): number[] => createdBy.all({ id }),
-    transferAccounts: (from: number, to: number, now: string): number => transfer.run({ from, to, now }).changes,
+    /** The workers this manager created, as of now: its team (promoted accounts are not in it). */
+    workerIdsCreatedBy: (id: number): number[] => workersOf.all({ id }),
+    /** @deprecated the same as `workerIdsCreatedBy` (workers only); kept for the data-scope callers. */
+    idsCreatedBy: (id: number): number[] => workersOf.all({ id }),
+    /** Moves the workers `from` created to `to`; managers and admins it created stay. */
+    transferWorkers: (from: number, to: number, now: string): number => transfer.run({ from, to, now }).changes,
   };
 }
 

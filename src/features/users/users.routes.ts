@@ -1,24 +1,19 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { addFlash } from '../../http/flash.js';
-import { HttpError, NotFound } from '../../http/errors.js';
+import { HttpError } from '../../http/errors.js';
+import { pathId as idOf, undecodableParam } from '../../http/id-param.js';
 import { pageLinks, requestedPage } from '../../http/pagination.js';
 import { actorFromSession as actorOf, allow } from '../../http/panel-auth.js';
 import { ASSIGNABLE_ROLES, CREATABLE_ROLES, can, decideOnUser, type UserAction } from '../../permissions.js';
 import type { ActivityService } from '../activity/activity.service.js';
 import { ROLES, type UserListing } from './users.repo.js';
 import type { ActorContext, UserManagement } from './users.manage.js';
-import { idParamSchema, listQuerySchema } from './users.schemas.js';
+import { listQuerySchema } from './users.schemas.js';
 
 const PAGE_SIZE = 25;
 const passwordPair = z.object({ password: z.string(), confirm_password: z.string() });
 
-
-function idOf(req: Request): number {
-  const parsed = idParamSchema.safeParse(req.params);
-  if (!parsed.success) throw new NotFound('User not found');
-  return parsed.data.id;
-}
 
 /** Which row actions the actor may take on a user; views only show what is allowed. */
 function actionsFor(actor: ActorContext, user: UserListing) {
@@ -42,7 +37,9 @@ async function formAction(res: Response, run: () => Promise<unknown> | unknown, 
   } catch (err) {
     if (err instanceof HttpError && (err.status === 400 || err.status === 409)) {
       res.status(err.status);
-      rerender(err.extra.fields ?? { form: err.message });
+      // A refusal naming `id` is about the account itself (e.g. yourself): a page-level message.
+      const fields = err.extra.fields;
+      rerender(fields && !fields.id ? fields : { form: err.message });
       return false;
     }
     throw err;
@@ -140,5 +137,6 @@ export function createUsersRoutes(manage: UserManagement, activity: ActivityServ
     res.render('users/terminate', { title: `Terminate ${user.username}`, user });
   });
 
+  router.use(undecodableParam());
   return router;
 }

@@ -38,7 +38,6 @@ export const updateUserSchema = z.strictObject({
 
 export const roleChangeSchema = z.strictObject({ role }, { error: (issue) => (issue.code === 'unrecognized_keys' ? `Unknown field: ${issue.keys.join(', ')}` : undefined) });
 export const transferSchema = z.strictObject({ manager_id: z.number({ error: 'manager_id must be a user id' }).int().positive() });
-export const idParamSchema = z.object({ id: z.coerce.number().int().positive() });
 
 /** A valid username, or a 400 naming the field. */
 export function parseUsername(raw: unknown): string {
