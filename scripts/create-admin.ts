@@ -2,6 +2,8 @@ import { Writable } from 'node:stream';
 import readline from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { createEventsRepo } from '../src/features/activity/activity.log.js';
+import { createPasswordAttempts } from '../src/features/auth/password-attempts.js';
+import { createThrottle } from '../src/features/auth/throttle.js';
 import { createUsersService } from '../src/features/users/users.service.js';
 import { HttpError } from '../src/http/errors.js';
 import { exitWith, openForScript } from './cli.js';
@@ -52,7 +54,8 @@ async function main(): Promise<void> {
 
   const { config, db } = openForScript();
   try {
-    const users = createUsersService(db, { passwordRequireClasses: config.passwordRequireClasses, events: createEventsRepo(db, config.activity) });
+    const attemptPassword = createPasswordAttempts(createThrottle(db, config.throttle, config.sessionSecret));
+    const users = createUsersService(db, { passwordRequireClasses: config.passwordRequireClasses, events: createEventsRepo(db, config.activity), attemptPassword });
     const admin = await users.createAdmin({ username: values.username, password });
     process.stdout.write(`created admin "${admin.username}" (id ${admin.id})${admin.isOwner ? ' as the owner' : ''}\n`);
   } catch (err) {

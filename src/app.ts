@@ -11,6 +11,7 @@ import { createTokenAuthService } from './features/auth/token-auth.service.js';
 import { createTokenSigner } from './features/auth/tokens.js';
 import { createContactsService } from './features/contacts/contacts.service.js';
 import { createMessagesService } from './features/messages/messages.service.js';
+import { createPasswordAttempts } from './features/auth/password-attempts.js';
 import { createThrottle } from './features/auth/throttle.js';
 import { createUserManagement } from './features/users/users.manage.js';
 import { createUsersService } from './features/users/users.service.js';
@@ -38,9 +39,10 @@ export interface AppDeps {
 export function createServices(deps: AppDeps) {
   const { config, db } = deps;
   const events = createEventsRepo(db, config.activity, deps.clock);
-  const users = createUsersService(db, { passwordRequireClasses: config.passwordRequireClasses, events });
   const throttle = createThrottle(db, config.throttle, config.sessionSecret, deps.clock);
-  const auth = createAuthService(db, users.repo, throttle, events);
+  const attemptPassword = createPasswordAttempts(throttle);
+  const users = createUsersService(db, { passwordRequireClasses: config.passwordRequireClasses, events, attemptPassword });
+  const auth = createAuthService(db, users.repo, attemptPassword, events);
   const signer = createTokenSigner(config.jwtSecret, deps.clock);
   const tokens = createTokenAuthService({ db, auth, users, signer, events, settings: config.tokens, clock: deps.clock });
   const manage = createUserManagement(db, events, { passwordRequireClasses: config.passwordRequireClasses });

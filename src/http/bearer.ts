@@ -1,7 +1,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
 import { can, type Action } from '../permissions.js';
-import type { TokenAuthService, TokenPrincipal } from '../features/auth/token-auth.service.js';
+import { PasswordChangeRequired, type TokenAuthService, type TokenPrincipal } from '../features/auth/token-auth.service.js';
 import { InvalidToken } from '../features/auth/tokens.js';
 import type { ActorContext } from '../features/users/users.manage.js';
 import { BadRequest, Forbidden, HttpError } from './errors.js';
@@ -31,6 +31,9 @@ export function principalOf(res: Response): TokenPrincipal {
   return res.locals.principal as TokenPrincipal;
 }
 
+// A one-time or reset password signs in, but until it is changed it opens nothing else.
+const USABLE_BEFORE_PASSWORD_CHANGE: ReadonlySet<Action> = new Set(['account.changeOwnPassword', 'session.logout']);
+
 /**
  * The API guard: a live access token (login not revoked, user active, role as stored now)
  * and the permission table's yes for the action.
@@ -45,8 +48,9 @@ export function allowBearer(tokens: TokenAuthService, action: Action): RequestHa
       setTokenChallenge(res);
       throw new TokenRefused(err.message);
     }
-    if (!can(principal, action)) throw new Forbidden('You do not have permission to do that');
     res.locals.principal = principal;
+    if (principal.mustChangePassword && !USABLE_BEFORE_PASSWORD_CHANGE.has(action)) throw new PasswordChangeRequired();
+    if (!can(principal, action)) throw new Forbidden('You do not have permission to do that');
     next();
   };
 }

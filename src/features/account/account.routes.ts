@@ -28,8 +28,10 @@ export function createAccountRoutes(users: UsersService): Router {
       updated = await users.changeOwnPassword(req.currentUser!.id, current, next,
         { channel: 'panel', ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null });
     } catch (err) {
-      if (err instanceof HttpError && err.status === 400) {
-        return renderForm(req, res, 400, err.extra.fields ?? { form: err.message });
+      // A wrong current password and a spent attempt budget both keep the user on the form.
+      if (err instanceof HttpError && (err.status === 400 || err.status === 429)) {
+        if (err.extra.retryAfterSeconds) res.set('Retry-After', String(err.extra.retryAfterSeconds));
+        return renderForm(req, res, err.status, err.extra.fields ?? { current_password: err.message });
       }
       throw err;
     }

@@ -51,6 +51,8 @@ export function createAuthApi(tokens: TokenAuthService, apiRequestsPerMinute: nu
   router.post('/validate', allow('token.validate'), async (req, res) => {
     try {
       const p = await tokens.authenticateAccess(bearerToken(req));
+      // The main app must not let in an account still on a one-time password.
+      if (p.mustChangePassword) return res.status(401).json({ valid: false, error: 'Password change required', code: 'password_change_required' });
       res.json({ valid: true, user_id: p.userId, username: p.username, role: p.role, exp: p.exp });
     } catch (err) {
       refuseToken(res, err, (error) => ({ valid: false, error }));

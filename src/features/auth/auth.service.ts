@@ -2,8 +2,8 @@ import type { Db } from '../../db.js';
 import { can, type Action } from '../../permissions.js';
 import type { EventsRepo } from '../activity/activity.log.js';
 import type { UsersRepo, User } from '../users/users.repo.js';
-import { needsRehash, hashPassword, verifyAgainstDummy, verifyPassword } from './password.js';
-import type { Throttle } from './throttle.js';
+import { hashPassword } from './password.js';
+import type { AttemptPassword } from './password-attempts.js';
 
 export type LoginOutcome =
   | { kind: 'ok'; user: User }
@@ -21,46 +21,45 @@ export interface LoginMeta {
   requires?: Action;
 }
 
-export function createAuthService(db: Db, users: UsersRepo, throttle: Throttle, events: EventsRepo, now: () => Date = () => new Date()) {
-  // Each outcome's writes (throttle counters, last login, the activity row) commit together.
+export function createAuthService(db: Db, users: UsersRepo, attemptPassword: AttemptPassword, events: EventsRepo, now: () => Date = () => new Date()) {
+  // Each outcome's writes (the attempt's settlement, last login, the activity row) commit together.
   const together = <T>(fn: () => T): T => db.transaction(fn).immediate();
   /**
    * Checks a username and password. Unknown users, wrong passwords and terminated accounts
-   * all answer `invalid` after the same argon2 work; a locked account or IP answers
-   * `throttled` before any password is looked at, so a lock never confirms a right guess.
+   * all answer `invalid` after the same argon2 work; an account or IP whose budget is spent
+   * answers `throttled` before any password is looked at, so a lock never confirms a right guess.
    */
   async function authenticate(username: string, password: string, meta: LoginMeta): Promise<LoginOutcome> {
     const base = { ip: meta.ip, userAgent: meta.userAgent };
-    const retryAfterSeconds = throttle.retryAfter(username, meta.ip);
     const user = users.findByUsername(username);
     const actor = { userId: user?.id ?? null, username: user?.username ?? null };
-    if (retryAfterSeconds > 0) {
+    const check = await attemptPassword(username, user?.passwordHash ?? null, password, meta.ip);
+    if (check.kind === 'throttled') {
       events.record({ ...base, ...actor, action: 'login', outcome: 'denied', detail: { channel: meta.channel, reason: 'throttled' } });
-      return { kind: 'throttled', retryAfterSeconds };
+      return { kind: 'throttled', retryAfterSeconds: check.retryAfterSeconds };
     }
-
-    const valid = user ? await verifyPassword(user.passwordHash, password) : await verifyAgainstDummy(password);
-    if (!user || !valid || !user.isActive) {
-      const reason = !user ? 'unknown_user' : !valid ? 'wrong_password' : 'inactive';
+    const { attempt } = check;
+    if (!user || !check.valid || !user.isActive) {
+      const reason = !user ? 'unknown_user' : !check.valid ? 'wrong_password' : 'inactive';
       together(() => {
-        throttle.recordFailure(username, meta.ip);
+        attempt.settle('failure');
         events.record({ ...base, ...actor, action: 'login', outcome: 'failure', detail: { channel: meta.channel, reason } });
       });
       return { kind: 'invalid' };
     }
     if (meta.requires && !can(user, meta.requires)) {
       together(() => {
-        throttle.recordSuccess(username);
+        attempt.settle('success');
         events.record({ ...base, ...actor, action: 'login', outcome: 'denied', detail: { channel: meta.channel, reason: 'role' } });
       });
       return { kind: 'forbidden' };
     }
     together(() => {
-      throttle.recordSuccess(username);
+      attempt.settle('success');
       users.recordLogin(user.id, meta.ip, now().toISOString());
       events.record({ ...base, ...actor, loginRef: meta.loginRef ?? null, action: 'login', outcome: 'success', detail: { channel: meta.channel } });
     });
-    if (needsRehash(user.passwordHash)) users.upgradeHash(user.id, await hashPassword(password));
+    if (check.rehash) users.upgradeHash(user.id, await hashPassword(password));
     return { kind: 'ok', user: users.findById(user.id)! };
   }
 

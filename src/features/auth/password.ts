@@ -6,29 +6,46 @@ import { createLimiter } from '../../concurrency.js';
 const HASH_OPTIONS = { type: argon2.argon2id, memoryCost: 19 * 1024, timeCost: 2, parallelism: 1 } as const;
 
 // argon2 runs on libuv's 4-thread pool, which file and crypto work share; two hashes at a time
-// leave room for the rest, so a login flood cannot starve everything else.
+// leave room for the rest, so a login flood cannot starve everything else. Past 200 waiting,
+// callers get QueueFullError at once (answered 503) instead of an ever longer wait.
 const limit = createLimiter(2, 200);
 
+/**
+ * The same password typed on another keyboard or input method can arrive in another Unicode
+ * form (a full-width digit, a composed accent): NFKC makes them one password.
+ */
+const normalise = (password: string) => password.normalize('NFKC');
+
 export function hashPassword(password: string): Promise<string> {
-  return limit(() => argon2.hash(password, HASH_OPTIONS));
+  return limit(() => argon2.hash(normalise(password), HASH_OPTIONS));
 }
 
-export function verifyPassword(hash: string, password: string): Promise<boolean> {
-  return limit(() => argon2.verify(hash, password));
+export interface PasswordVerdict {
+  valid: boolean;
+  /** The hash should be replaced: older parameters, or made before passwords were normalised. */
+  rehash: boolean;
+}
+
+/**
+ * Checks a password against its hash. Hashes made before normalisation match the password as
+ * it was typed, so a miss on the normal form tries that once (only for passwords that NFKC
+ * changes) and asks for a rehash.
+ */
+export async function verifyPassword(hash: string, password: string): Promise<PasswordVerdict> {
+  const normal = normalise(password);
+  if (await limit(() => argon2.verify(hash, normal))) return { valid: true, rehash: argon2.needsRehash(hash, HASH_OPTIONS) };
+  if (normal !== password && (await limit(() => argon2.verify(hash, password)))) return { valid: true, rehash: true };
+  return { valid: false, rehash: false };
 }
 
 let dummyHash: Promise<string> | undefined;
 
 /**
  * Spends the same work as a real verification, for unknown users, so that timing does not
- * tell whether an account exists. Always false.
+ * tell whether an account exists. Never valid.
  */
-export async function verifyAgainstDummy(password: string): Promise<false> {
+export async function verifyAgainstDummy(password: string): Promise<PasswordVerdict> {
   dummyHash ??= hashPassword(crypto.randomBytes(32).toString('base64url'));
   await verifyPassword(await dummyHash, password);
-  return false;
-}
-
-export function needsRehash(hash: string): boolean {
-  return argon2.needsRehash(hash, HASH_OPTIONS);
+  return { valid: false, rehash: false };
 }

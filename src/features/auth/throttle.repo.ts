@@ -6,6 +6,8 @@ export interface ThrottleState {
   scope: ThrottleScope;
   key: string;
   failures: number;
+  /** Verifications reserved and not yet settled. */
+  inFlight: number;
   windowStartedAt: string;
   lockedUntil: string | null;
   lockouts: number;
@@ -16,6 +18,7 @@ interface Row {
   scope: ThrottleScope;
   key: string;
   failures: number;
+  in_flight: number;
   window_started_at: string;
   locked_until: string | null;
   lockouts: number;
@@ -23,16 +26,15 @@ interface Row {
 }
 
 export function createThrottleRepo(db: Db) {
-  const find = db.prepare<{ scope: ThrottleScope; key: string }, Row>(`SELECT scope, key, failures,
+  const find = db.prepare<{ scope: ThrottleScope; key: string }, Row>(`SELECT scope, key, failures, in_flight,
       window_started_at, locked_until, lockouts, updated_at
     FROM login_throttle WHERE scope = @scope AND key = @key`);
   const upsert = db.prepare(`INSERT INTO login_throttle
-      (scope, key, failures, window_started_at, locked_until, lockouts, updated_at)
-    VALUES (@scope, @key, @failures, @windowStartedAt, @lockedUntil, @lockouts, @updatedAt)
-    ON CONFLICT (scope, key) DO UPDATE SET failures = excluded.failures,
+      (scope, key, failures, in_flight, window_started_at, locked_until, lockouts, updated_at)
+    VALUES (@scope, @key, @failures, @inFlight, @windowStartedAt, @lockedUntil, @lockouts, @updatedAt)
+    ON CONFLICT (scope, key) DO UPDATE SET failures = excluded.failures, in_flight = excluded.in_flight,
       window_started_at = excluded.window_started_at, locked_until = excluded.locked_until,
       lockouts = excluded.lockouts, updated_at = excluded.updated_at`);
-  const remove = db.prepare('DELETE FROM login_throttle WHERE scope = @scope AND key = @key');
   const purge = db.prepare(`DELETE FROM login_throttle
     WHERE updated_at < @before AND (locked_until IS NULL OR locked_until < @now)`);
 
@@ -44,6 +46,7 @@ export function createThrottleRepo(db: Db) {
             scope: row.scope,
             key: row.key,
             failures: row.failures,
+            inFlight: row.in_flight,
             windowStartedAt: row.window_started_at,
             lockedUntil: row.locked_until,
             lockouts: row.lockouts,
@@ -53,9 +56,6 @@ export function createThrottleRepo(db: Db) {
     },
     save: (state: ThrottleState): void => {
       upsert.run(state);
-    },
-    remove: (scope: ThrottleScope, key: string): void => {
-      remove.run({ scope, key });
     },
     purgeIdle: (before: string, now: string): number => purge.run({ before, now }).changes,
   };

@@ -10,12 +10,24 @@ export interface ThrottleSettings {
   lockMaxSeconds: number;
 }
 
+export type AttemptOutcome = 'success' | 'failure' | 'cancelled';
+
+/** A reserved password check; settle it exactly once with how it ended. */
+export interface Attempt {
+  settle(outcome: AttemptOutcome): void;
+}
+
+export type Reservation = { ok: true; attempt: Attempt } | { ok: false; retryAfterSeconds: number };
+
 const IDLE_RESET_MS = 24 * 3600 * 1000;
 
 /**
- * Login failure throttling kept in SQLite: per account (low ceiling) and per client IP (high
- * ceiling, so one worker's typos behind the main app's single IP never lock the others out).
- * Each lock lasts twice as long as the one before, up to lockMaxSeconds.
+ * The attempt budget for guessable secrets, kept in SQLite, per account (low ceiling) and per
+ * client IP (high ceiling, so one worker's typos behind the main app's single IP never lock the
+ * others out). An attempt is reserved before its password is verified, in one IMMEDIATE
+ * transaction: failures + checks in flight never exceed the ceiling, however many requests
+ * arrive at once. Reaching the ceiling locks; each lock lasts twice the previous one, up to
+ * lockMaxSeconds.
  */
 export function createThrottle(db: Db, settings: ThrottleSettings, keySecret: string, clock: () => number = Date.now) {
   const repo = createThrottleRepo(db);
@@ -29,47 +41,65 @@ export function createThrottle(db: Db, settings: ThrottleSettings, keySecret: st
     ['ip', ip, settings.maxFailuresPerIp],
   ];
 
-  /** Seconds until the account or the IP may try again, or 0 when neither is locked. */
-  function retryAfter(username: string, ip: string): number {
-    const now = clock();
-    let wait = 0;
-    for (const [scope, key] of keys(username, ip)) {
-      const lockedUntil = repo.find(scope, key)?.lockedUntil;
-      if (lockedUntil) wait = Math.max(wait, Date.parse(lockedUntil) - now);
-    }
-    return wait > 0 ? Math.ceil(wait / 1000) : 0;
-  }
-
-  function nextState(previous: ThrottleState | null, scope: ThrottleScope, key: string, max: number): ThrottleState {
-    const now = clock();
+  /** The row as it stands now: a finished window starts afresh, an idle day forgets past locks. */
+  function current(scope: ThrottleScope, key: string, now: number): ThrottleState {
     const iso = new Date(now).toISOString();
-    const freshWindow = !previous || Date.parse(previous.windowStartedAt) + windowMs <= now;
-    const lockouts = previous && Date.parse(previous.updatedAt) + IDLE_RESET_MS > now ? previous.lockouts : 0;
-    const failures = (freshWindow ? 0 : previous!.failures) + 1;
-    const state: ThrottleState = {
-      scope, key, failures, lockouts,
-      windowStartedAt: freshWindow ? iso : previous!.windowStartedAt,
-      lockedUntil: previous?.lockedUntil && Date.parse(previous.lockedUntil) > now ? previous.lockedUntil : null,
-      updatedAt: iso,
-    };
-    if (failures >= max) {
-      const seconds = Math.min(settings.lockBaseSeconds * 2 ** lockouts, settings.lockMaxSeconds);
-      return { ...state, failures: 0, windowStartedAt: iso, lockouts: lockouts + 1,
-        lockedUntil: new Date(now + seconds * 1000).toISOString() };
-    }
-    return state;
+    const previous = repo.find(scope, key);
+    const fresh = { scope, key, failures: 0, inFlight: 0, windowStartedAt: iso, lockedUntil: null, lockouts: 0, updatedAt: iso };
+    if (!previous) return fresh;
+    const lockedUntil = previous.lockedUntil && Date.parse(previous.lockedUntil) > now ? previous.lockedUntil : null;
+    const lockouts = Date.parse(previous.updatedAt) + IDLE_RESET_MS > now ? previous.lockouts : 0;
+    if (Date.parse(previous.windowStartedAt) + windowMs <= now) return { ...fresh, lockedUntil, lockouts };
+    return { ...previous, lockedUntil, lockouts };
   }
 
-  const recordFailure = db.transaction((username: string, ip: string): void => {
-    for (const [scope, key, max] of keys(username, ip)) {
-      repo.save(nextState(repo.find(scope, key), scope, key, max));
-    }
+  const lockSeconds = (lockouts: number) => Math.min(settings.lockBaseSeconds * 2 ** lockouts, settings.lockMaxSeconds);
+
+  /** Seconds to wait before this key may be tried, or 0 when it has budget left. */
+  function wait(state: ThrottleState, max: number, now: number): number {
+    if (state.lockedUntil) return Math.ceil((Date.parse(state.lockedUntil) - now) / 1000);
+    // The budget is taken by checks still running: they will end in a lock or free it.
+    if (state.failures + state.inFlight >= max) return lockSeconds(state.lockouts);
+    return 0;
+  }
+
+  const reserveTx = db.transaction((username: string, ip: string): Reservation => {
+    const now = clock();
+    const states = keys(username, ip).map(([scope, key, max]) => ({ state: current(scope, key, now), max }));
+    const retryAfterSeconds = Math.max(...states.map(({ state, max }) => wait(state, max, now)));
+    if (retryAfterSeconds > 0) return { ok: false, retryAfterSeconds };
+    const updatedAt = new Date(now).toISOString();
+    for (const { state } of states) repo.save({ ...state, inFlight: state.inFlight + 1, updatedAt });
+    let settled = false;
+    return {
+      ok: true,
+      attempt: {
+        settle: (outcome) => {
+          if (settled) return;
+          settled = true;
+          if (db.inTransaction) settleTx(username, ip, outcome);
+          else settleTx.immediate(username, ip, outcome);
+        },
+      },
+    };
   });
 
-  /** A correct password clears the account's failures; the IP's count stays. */
-  function recordSuccess(username: string): void {
-    repo.remove('account', accountKey(username));
-  }
+  /** Ends a reserved check: a failure counts (and may lock), a success clears the account's failures. */
+  const settleTx = db.transaction((username: string, ip: string, outcome: AttemptOutcome): void => {
+    const now = clock();
+    const updatedAt = new Date(now).toISOString();
+    for (const [scope, key, max] of keys(username, ip)) {
+      const state = current(scope, key, now);
+      const next = { ...state, inFlight: Math.max(0, state.inFlight - 1), updatedAt };
+      if (outcome === 'failure') next.failures += 1;
+      if (outcome === 'success' && scope === 'account') next.failures = 0;
+      if (next.failures >= max) {
+        Object.assign(next, { failures: 0, windowStartedAt: updatedAt, lockouts: state.lockouts + 1,
+          lockedUntil: new Date(now + lockSeconds(state.lockouts) * 1000).toISOString() });
+      }
+      repo.save(next);
+    }
+  });
 
   function purgeIdle(): number {
     const now = clock();
@@ -77,7 +107,11 @@ export function createThrottle(db: Db, settings: ThrottleSettings, keySecret: st
     return repo.purgeIdle(before, new Date(now).toISOString());
   }
 
-  return { retryAfter, recordFailure: (u: string, ip: string) => recordFailure.immediate(u, ip), recordSuccess, purgeIdle };
+  return {
+    /** Reserves one check of a password for this username from this IP, or says how long to wait. */
+    reserve: (username: string, ip: string): Reservation => (db.inTransaction ? reserveTx(username, ip) : reserveTx.immediate(username, ip)),
+    purgeIdle,
+  };
 }
 
 export type Throttle = ReturnType<typeof createThrottle>;

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import type { Db } from '../../db.js';
+import { HttpError } from '../../http/errors.js';
 import type { EventsRepo } from '../activity/activity.log.js';
 import type { Role, User } from '../users/users.repo.js';
 import type { UsersService } from '../users/users.service.js';
@@ -23,9 +24,18 @@ export interface TokenPrincipal {
   username: string;
   role: Role;
   isOwner: boolean;
+  /** A one-time or reset password is still in use: only a password change is allowed. */
+  mustChangePassword: boolean;
   loginId: string;
   exp: number;
   createdAt: string;
+}
+
+/** The answer to every token call but a password change (or logout) while one is required. */
+export class PasswordChangeRequired extends HttpError {
+  constructor() {
+    super(403, 'Password change required', { code: 'password_change_required' });
+  }
 }
 
 export type TokenLoginResult =
@@ -79,8 +89,8 @@ export function createTokenAuthService(deps: {
     const state = repo.findState(claims.loginId);
     const problem = liveProblem(state, claims.userId);
     if (problem) throw new InvalidToken(problem);
-    return { userId: state!.userId, username: state!.username, role: state!.role, isOwner: state!.isOwner, loginId: state!.loginId,
-      exp: claims.exp, createdAt: state!.userCreatedAt };
+    return { userId: state!.userId, username: state!.username, role: state!.role, isOwner: state!.isOwner,
+      mustChangePassword: state!.mustChangePassword, loginId: state!.loginId, exp: claims.exp, createdAt: state!.userCreatedAt };
   }
 
   /**
@@ -91,6 +101,7 @@ export function createTokenAuthService(deps: {
     const claims = await signer.verify(token, 'refresh');
     const state0 = repo.findState(claims.loginId);
     if (!state0) throw new InvalidToken('Invalid token');
+    if (state0.mustChangePassword) throw new PasswordChangeRequired();
     const next = await issuePair({ id: state0.userId, username: state0.username, role: state0.role }, claims.loginId);
     const result = db.transaction((): 'ok' | 'reuse' | string => {
       const record = repo.findRefresh(claims.jti);

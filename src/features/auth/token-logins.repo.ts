@@ -14,6 +14,7 @@ export interface LoginState {
   role: Role;
   isOwner: boolean;
   isActive: boolean;
+  mustChangePassword: boolean;
   userCredentialVersion: number;
   userCreatedAt: string;
 }
@@ -28,6 +29,7 @@ interface LoginStateRow {
   role: Role;
   is_owner: number;
   is_active: number;
+  must_change_password: number;
   user_cv: number;
   user_created_at: string;
 }
@@ -56,7 +58,7 @@ export function createTokenLoginsRepo(db: Db) {
     ORDER BY l.created_at DESC LIMIT 50`);
   const state = db.prepare<{ id: string }, LoginStateRow>(`SELECT l.id AS login_id, l.user_id,
       l.credential_version AS login_cv, l.expires_at, l.revoked_at, u.username, u.role, u.is_owner, u.is_active,
-      u.credential_version AS user_cv, u.created_at AS user_created_at
+      u.must_change_password, u.credential_version AS user_cv, u.created_at AS user_created_at
     FROM token_logins l JOIN users u ON u.id = l.user_id WHERE l.id = @id`);
   const insertLogin = db.prepare(`INSERT INTO token_logins
       (id, user_id, credential_version, created_at, expires_at, last_used_at, ip, user_agent)
@@ -84,7 +86,7 @@ export function createTokenLoginsRepo(db: Db) {
         ? {
             loginId: r.login_id, userId: r.user_id, loginCredentialVersion: r.login_cv, expiresAt: r.expires_at,
             revokedAt: r.revoked_at, username: r.username, role: r.role, isOwner: r.is_owner === 1, isActive: r.is_active === 1,
-            userCredentialVersion: r.user_cv, userCreatedAt: r.user_created_at,
+            mustChangePassword: r.must_change_password === 1, userCredentialVersion: r.user_cv, userCreatedAt: r.user_created_at,
           }
         : null;
     },

@@ -1,14 +1,17 @@
 import crypto from 'node:crypto';
 import type { Db } from '../../db.js';
 import type { EventsRepo } from '../activity/activity.log.js';
-import { BadRequest, Conflict, Unauthorized } from '../../http/errors.js';
-import { hashPassword, verifyPassword } from '../auth/password.js';
+import { BadRequest, Conflict, TooManyRequests, Unauthorized } from '../../http/errors.js';
+import { hashPassword } from '../auth/password.js';
+import type { AttemptPassword } from '../auth/password-attempts.js';
 import { assertPasswordAllowed, parseUsername } from './users.schemas.js';
 import { createUsersRepo, type User } from './users.repo.js';
 
 export interface UsersServiceOptions {
   passwordRequireClasses: boolean;
   events: EventsRepo;
+  /** The current password is a guessable secret: it spends the same budget as sign-in. */
+  attemptPassword: AttemptPassword;
   now?: () => Date;
 }
 
@@ -56,9 +59,22 @@ export function createUsersService(db: Db, options: UsersServiceOptions) {
     inSameTransaction: (updated: User) => void = () => undefined): Promise<User> {
     const user = repo.findById(userId);
     if (!user || !user.isActive) throw new Unauthorized();
-    if (!(await verifyPassword(user.passwordHash, currentPassword))) {
+    const record = (outcome: 'success' | 'failure' | 'denied', detail: Record<string, string> = {}) =>
+      options.events.record({ action: 'password.change', outcome, userId: user.id, username: user.username,
+        loginRef: via.loginRef ?? null, ip: via.ip, userAgent: via.userAgent, detail: { channel: via.channel, ...detail } });
+    const check = await options.attemptPassword(user.username, user.passwordHash, currentPassword, via.ip ?? 'unknown');
+    if (check.kind === 'throttled') {
+      record('denied', { reason: 'throttled' });
+      throw new TooManyRequests(`Too many wrong passwords. Try again in ${check.retryAfterSeconds} seconds.`, check.retryAfterSeconds);
+    }
+    if (!check.valid) {
+      db.transaction(() => {
+        check.attempt.settle('failure');
+        record('failure', { reason: 'wrong_current_password' });
+      }).immediate();
       throw new BadRequest('Current password is incorrect', { current_password: 'Current password is incorrect' });
     }
+    check.attempt.settle('success');
     if (currentPassword === newPassword) {
       const message = 'New password must differ from the current one';
       throw new BadRequest(message, { new_password: message });
@@ -68,8 +84,7 @@ export function createUsersService(db: Db, options: UsersServiceOptions) {
     return db.transaction(() => {
       repo.updatePassword(user.id, passwordHash, false, now());
       const updated = repo.findById(user.id)!;
-      options.events.record({ action: 'password.change', outcome: 'success', userId: user.id, username: user.username,
-        loginRef: via.loginRef ?? null, ip: via.ip, userAgent: via.userAgent, detail: { channel: via.channel } });
+      record('success');
       inSameTransaction(updated);
       return updated;
     }).immediate();
