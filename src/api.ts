@@ -14,6 +14,7 @@ import { jsonErrorHandler } from './http/error-handlers.js';
 import { NotFound } from './http/errors.js';
 import type { Logger } from './http/logger.js';
 import type { RecordRefusal } from './http/refusals.js';
+import { refuseEncodedBodies } from './http/request-context.js';
 import { jsonSecurityHeaders } from './http/security-headers.js';
 
 export interface ApiDeps {
@@ -51,6 +52,7 @@ export function createApi(deps: ApiDeps): Router {
     if (req.headers.origin) return corsPolicy(req, res, next);
     next();
   });
+  surface.use(JSON_PREFIXES, refuseEncodedBodies);
   surface.use('/auth', createAuthApi(deps.tokens, deps.apiLoginRequestsPerMinute, deps.recordRefusal));
   surface.use('/api/users', createUsersApi(deps.manage, deps.tokens));
   surface.use('/api/contacts', createContactsApi(deps.contacts, deps.tokens));

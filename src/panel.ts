@@ -22,6 +22,7 @@ import { exposeFlash } from './http/flash.js';
 import type { Logger } from './http/logger.js';
 import { loadPanelUser, requirePasswordChange } from './http/panel-auth.js';
 import type { RecordRefusal } from './http/refusals.js';
+import { refuseEncodedBodies } from './http/request-context.js';
 import { sessionMiddleware } from './http/session.js';
 
 export interface PanelDeps {
@@ -63,6 +64,7 @@ export function createPanel(deps: PanelDeps): Router {
     res.locals.currentPath = req.path;
     next();
   });
+  panel.use(refuseEncodedBodies);
   panel.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 }));
   panel.use(loadPanelUser(deps.users.repo, config.session.absoluteHours, deps.clock));
   panel.use(csrfSynchronisedProtection);

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import zlib from 'node:zlib';
 import request from 'supertest';
-import { csrfFrom, insertUser, makeTestApp, signIn, type TestContext } from './helpers.js';
+import { describeError } from '../src/http/errors.js';
+import { count, csrfFrom, insertUser, makeTestApp, signIn, type TestContext } from './helpers.js';
 
 let ctx: TestContext;
 before(async () => {
@@ -128,6 +130,110 @@ describe('health and logs', () => {
       for (const secret of [admin.password, 'a wrong password here', token, cookie, decodeURIComponent(cookie), 'secret-query-value']) {
         assert.ok(!log.includes(secret), 'log leaks a secret');
       }
+    } finally {
+      await own.close();
+    }
+  });
+});
+
+describe('hostile transport (issue 9, item 6)', () => {
+  const usersRow = () => JSON.stringify(ctx.db.prepare('SELECT * FROM users ORDER BY id').all());
+  const unhandled = () => ctx.logLines.filter((l) => l.includes('"unhandled error"')).length;
+  const adminToken = async () => {
+    const admin = await insertUser(ctx.db, { role: 'admin' });
+    return (await request(ctx.app).post('/auth/login').send({ username: admin.username, password: admin.password })).body.access_token as string;
+  };
+  const signedInAdmin = async () => {
+    const admin = await insertUser(ctx.db, { role: 'admin' });
+    const agent = request.agent(ctx.app);
+    await signIn(agent, admin.username, admin.password);
+    return { agent, csrf: csrfFrom((await agent.get('/users/new')).text) };
+  };
+  // Valid bodies once inflated: were any of them decompressed, a user would be created.
+  const encodings: Array<[string, (b: string) => Buffer | string]> = [
+    ['gzip', (b) => zlib.gzipSync(b)], ['deflate', (b) => zlib.deflateSync(b)], ['br', (b) => zlib.brotliCompressSync(b)],
+    ['GZIP', (b) => zlib.gzipSync(b)], ['gzip', (b) => b], ['zstd', (b) => b], ['compress', (b) => b], ['gzip, identity', (b) => b],
+  ];
+
+  test('a compressed or oddly encoded JSON body answers 415 and creates nothing', async () => {
+    const token = await adminToken();
+    const before = usersRow();
+    for (const [encoding, encode] of encodings) {
+      const body = JSON.stringify({ username: 'zipped-user', password: 'another long passphrase 9', role: 'worker' });
+      const res = await request(ctx.app).post('/api/users').set('Authorization', `Bearer ${token}`)
+        .set('Content-Type', 'application/json').set('Content-Encoding', encoding).send(encode(body));
+      assert.equal(res.status, 415, encoding);
+      assert.equal(res.body.code, 'unsupported_encoding');
+      assert.equal(res.headers['accept-encoding'], 'identity');
+    }
+    assert.equal(usersRow(), before);
+    assert.equal(unhandled(), 0);
+  });
+
+  test('a compressed form answers 415 as a page and creates nothing', async () => {
+    const { agent, csrf } = await signedInAdmin();
+    const before = usersRow();
+    for (const [encoding, encode] of encodings) {
+      const form = new URLSearchParams({ _csrf: csrf, username: 'zipped-form', password: 'x long passphrase 77', confirm_password: 'x long passphrase 77', role: 'worker' });
+      const res = await agent.post('/users').set('X-CSRF-Token', csrf).type('form').set('Content-Encoding', encoding).send(encode(form.toString()));
+      assert.equal(res.status, 415, encoding);
+      assert.match(res.text, /<h1>Unsupported request<\/h1>/);
+    }
+    assert.equal(usersRow(), before);
+    assert.equal(unhandled(), 0);
+  });
+
+  test('identity, or no Content-Encoding, is still accepted', async () => {
+    const admin = await insertUser(ctx.db, { role: 'admin' });
+    const res = await request(ctx.app).post('/auth/login').set('Content-Encoding', 'Identity').send({ username: admin.username, password: admin.password });
+    assert.equal(res.status, 200);
+  });
+
+  test('a malformed percent-escape in a path id answers 400 on both surfaces and changes nothing', async () => {
+    const token = await adminToken();
+    const { agent, csrf } = await signedInAdmin();
+    const before = usersRow();
+    const api = [['get', '/api/users/%'], ['get', '/api/users/%zz'], ['delete', '/api/users/%'], ['put', '/api/users/%E0%A4%A/role'],
+      ['post', '/api/users/%/sign-out'], ['post', '/api/activity/flags/%/acknowledge']] as const;
+    for (const [method, url] of api) {
+      const res = await request(ctx.app)[method](url).set('Authorization', `Bearer ${token}`).send({ role: 'worker' });
+      assert.equal(res.status, 400, url);
+      assert.equal(typeof res.body.error, 'string');
+    }
+    for (const [method, url] of [['get', '/users/%'], ['get', '/users/%zz/terminate'], ['post', '/users/%/terminate'], ['post', '/activity/flags/%/acknowledge']] as const) {
+      const res = await agent[method](url).set('X-CSRF-Token', csrf).type('form').send({ _csrf: csrf });
+      assert.equal(res.status, 400, url);
+      assert.match(res.text, /<h1>Bad request<\/h1>/);
+    }
+    assert.equal(usersRow(), before);
+    assert.equal(count(ctx.db, `SELECT count(*) AS n FROM activity_log WHERE outcome = 'success' AND action NOT LIKE 'login%' AND action NOT LIKE 'session%'`), 0);
+    assert.equal(unhandled(), 0);
+  });
+
+  test('errors that carry a 4xx status keep it, in our words; anything else is a generic 500', () => {
+    const keep = (err: unknown) => describeError(err);
+    assert.deepEqual([keep({ status: 404 }).status, keep({ statusCode: 429 }).status, keep(Object.assign(new Error('teapot'), { status: 418 })).status], [404, 429, 418]);
+    assert.equal(keep(Object.assign(new Error('SELECT secret FROM users'), { status: 400 })).message, 'Bad request');
+    assert.equal(keep(Object.assign(new URIError('Failed to decode param'), { status: 400 })).code, 'bad_url');
+    assert.equal(keep(Object.assign(new Error('incorrect header check'), { status: 400, code: 'Z_DATA_ERROR' })).status, 415);
+    assert.equal(keep(Object.assign(new Error('x'), { status: 403, code: 'EBADCSRFTOKEN' })).code, 'csrf');
+    for (const bug of [new Error('boom'), { status: 503 }, { status: '400' }, { status: 400.5 }, { status: 200 }, null, undefined, 'text', 42]) {
+      assert.deepEqual(keep(bug), { status: 500, message: 'Something went wrong on our side', code: 'internal', unexpected: true });
+    }
+  });
+
+  test('an unexpected API failure answers a generic 500 and writes exactly one log line with the request id', async () => {
+    const own = await makeTestApp({ LOG_REQUESTS: 'false' });
+    try {
+      const admin = await insertUser(own.db, { role: 'admin' });
+      const login = await request(own.app).post('/auth/login').send({ username: admin.username, password: admin.password });
+      own.db.exec('ALTER TABLE users RENAME COLUMN is_active TO broken_column');
+      const res = await request(own.app).get('/api/users').set('Authorization', `Bearer ${login.body.access_token as string}`);
+      assert.equal(res.status, 500);
+      assert.deepEqual(res.body, { error: 'Something went wrong on our side', code: 'internal' });
+      const lines = own.logLines.filter((l) => l.includes(res.headers['x-request-id']!));
+      assert.equal(lines.length, 1);
+      assert.match(lines[0]!, /"unhandled error"/);
     } finally {
       await own.close();
     }

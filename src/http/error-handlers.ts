@@ -37,8 +37,8 @@ export function jsonErrorHandler(logger: Logger, record?: RecordRefusal): ErrorR
 }
 
 const TITLES: Record<number, string> = {
-  400: 'Bad request', 401: 'Sign-in required', 403: 'Forbidden', 404: 'Page not found',
-  413: 'Request too large', 429: 'Too many requests', 500: 'Something went wrong', 503: 'Busy',
+  400: 'Bad request', 401: 'Sign-in required', 403: 'Forbidden', 404: 'Page not found', 405: 'Method not allowed',
+  413: 'Request too large', 415: 'Unsupported request', 429: 'Too many requests', 500: 'Something went wrong', 503: 'Busy',
 };
 
 /** HTML surface: an error page in the layout; unexpected errors show only the request id. */

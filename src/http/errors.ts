@@ -44,6 +44,12 @@ export class ServiceBusy extends HttpError {
   }
 }
 
+export class UnsupportedEncoding extends HttpError {
+  constructor() {
+    super(415, 'Request bodies must not be compressed: send them without Content-Encoding', { code: 'unsupported_encoding' });
+  }
+}
+
 export interface ErrorReply {
   status: number;
   message: string;
@@ -53,21 +59,59 @@ export interface ErrorReply {
   unexpected: boolean;
 }
 
-/** Maps anything thrown in a handler to what the client may see; unexpected errors say nothing. */
+const UNEXPECTED: ErrorReply = { status: 500, message: 'Something went wrong on our side', code: 'internal', unexpected: true };
+
+type Known = Omit<ErrorReply, 'unexpected'>;
+
+// What body-parser and raw-body mean by their `type`; their own messages are not shown, since they
+// can quote the input back (a charset, a zlib complaint) and say nothing useful to a client.
+const BY_TYPE: Record<string, Known> = {
+  'entity.too.large': { status: 413, message: 'Request body too large', code: 'too_large' },
+  'parameters.too.many': { status: 413, message: 'Too many form fields', code: 'too_large' },
+  'entity.parse.failed': { status: 400, message: 'Malformed JSON body', code: 'malformed_json' },
+  'encoding.unsupported': { status: 415, message: new UnsupportedEncoding().message, code: 'unsupported_encoding' },
+  'charset.unsupported': { status: 415, message: 'Unsupported charset: send UTF-8', code: 'unsupported_charset' },
+};
+
+const ZLIB_CODE = /^(Z_|ERR__ERROR_|ERR_BROTLI|ERR_ZSTD)/;
+
+const BY_STATUS: Record<number, string> = {
+  400: 'Bad request', 404: 'Not found', 405: 'Method not allowed', 408: 'Request timeout', 411: 'Length required',
+  413: 'Request body too large', 414: 'Address too long', 415: 'Unsupported request body', 431: 'Request headers too large',
+};
+
+/** The status a library attached to its error (`status` or `statusCode`), if it is a client error. */
+function clientStatus(e: { status?: unknown; statusCode?: unknown }): number | undefined {
+  const status = e.status ?? e.statusCode;
+  return typeof status === 'number' && Number.isInteger(status) && status >= 400 && status < 500 ? status : undefined;
+}
+
+/** A 4xx raised by a library (router, body parsers, csrf): it keeps its status, with our own words. */
+function describeClientError(err: object, status: number): ErrorReply {
+  const e = err as { code?: unknown; type?: unknown };
+  // The router could not percent-decode a path parameter (`/users/%`).
+  if (err instanceof URIError) return { status: 400, message: 'Malformed percent-encoding in the address', code: 'bad_url', unexpected: false };
+  // A decompression stream (zlib, brotli, zstd) failed: the body is not what its Content-Encoding says.
+  const known = typeof e.code === 'string' && ZLIB_CODE.test(e.code) ? BY_TYPE['encoding.unsupported']
+    : typeof e.type === 'string' ? BY_TYPE[e.type] : undefined;
+  if (known) return { ...known, unexpected: false };
+  return { status, message: BY_STATUS[status] ?? 'Bad request', code: status === 404 ? 'not_found' : 'bad_request', unexpected: false };
+}
+
+/**
+ * Maps anything thrown in a handler to what the client may see. Our HttpErrors say what they say;
+ * a library's 4xx keeps its status; everything else is a bug, answered 500 without a word of it.
+ */
 export function describeError(err: unknown): ErrorReply {
   if (err instanceof HttpError) {
     return { status: err.status, message: err.message, code: err.extra.code ?? 'error',
       fields: err.extra.fields, retryAfterSeconds: err.extra.retryAfterSeconds, unexpected: false };
   }
-  const e = err as { code?: string; type?: string; status?: number } | null;
-  if (e?.code === 'EBADCSRFTOKEN') {
+  if (typeof err !== 'object' || err === null) return UNEXPECTED;
+  if ((err as { code?: unknown }).code === 'EBADCSRFTOKEN') {
     return { status: 403, message: 'The form has expired or did not come from this site. Reload the page and try again.',
       code: 'csrf', unexpected: false };
   }
-  if (e?.type === 'entity.too.large') return { status: 413, message: 'Request body too large', code: 'too_large', unexpected: false };
-  if (e?.type === 'entity.parse.failed') return { status: 400, message: 'Malformed JSON body', code: 'malformed_json', unexpected: false };
-  if (e?.type && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-    return { status: e.status, message: 'Bad request', code: 'bad_request', unexpected: false };
-  }
-  return { status: 500, message: 'Something went wrong on our side', code: 'internal', unexpected: true };
+  const status = clientStatus(err as { status?: unknown; statusCode?: unknown });
+  return status === undefined ? UNEXPECTED : describeClientError(err, status);
 }
