@@ -299,3 +299,65 @@ describe('request cap on the token login', () => {
     }
   });
 });
+
+describe('an account on a one-time or reset password', () => {
+  const bearer = (token: string) => `Bearer ${token}`;
+
+  async function onOneTimePassword() {
+    const user = await insertUser(ctx.db, { role: 'admin', mustChangePassword: true });
+    const res = await login(user.username, user.password);
+    assert.equal(res.status, 200);
+    assert.equal(res.body.user.must_change_password, true);
+    return { ...user, access: res.body.access_token as string, refresh: res.body.refresh_token as string };
+  }
+
+  test('gets 403 password_change_required from every other bearer route, and 401 from /auth/validate', async () => {
+    const u = await onOneTimePassword();
+    const usersBefore = count(ctx.db, 'SELECT count(*) AS n FROM users');
+    const refused = [
+      request(ctx.app).get('/auth/me').set('Authorization', bearer(u.access)),
+      request(ctx.app).get('/api/users').set('Authorization', bearer(u.access)),
+      request(ctx.app).post('/api/users').set('Authorization', bearer(u.access)).send({ username: 'made-by-otp', password: 'a long enough passphrase', role: 'worker' }),
+      request(ctx.app).get('/api/activity').set('Authorization', bearer(u.access)),
+      request(ctx.app).post('/api/contacts/sync').set('Authorization', bearer(u.access)).send({ contacts: [{ phone: '+15550001111' }] }),
+      request(ctx.app).post('/api/messages/log').set('Authorization', bearer(u.access)).send({ recipient_phone: '+15550001111' }),
+      request(ctx.app).post('/auth/refresh').set('Authorization', bearer(u.refresh)),
+    ];
+    for (const res of await Promise.all(refused)) {
+      assert.equal(res.status, 403, `${res.req.method} ${res.req.path}`);
+      assert.deepEqual(res.body, { error: 'Password change required', code: 'password_change_required' });
+    }
+    const checked = await validate(u.access);
+    assert.equal(checked.status, 401);
+    assert.equal(checked.body.valid, false);
+    assert.equal(checked.body.code, 'password_change_required');
+    assert.equal(count(ctx.db, 'SELECT count(*) AS n FROM users'), usersBefore, 'nothing was created');
+    assert.equal(count(ctx.db, 'SELECT count(*) AS n FROM contacts WHERE phone LIKE ?', '%15550001111'), 0);
+    assert.equal(count(ctx.db, 'SELECT count(*) AS n FROM message_logs WHERE sender_id = ?', u.id), 0);
+    assert.equal(count(ctx.db, "SELECT count(*) AS n FROM refresh_tokens WHERE spent_at IS NOT NULL AND login_id IN (SELECT id FROM token_logins WHERE user_id = ?)", u.id), 0,
+      'the refresh token was not spent');
+  });
+
+  test('can change its password, then the same login has its full rights', async () => {
+    const u = await onOneTimePassword();
+    const changed = await request(ctx.app).post('/auth/password').set('Authorization', bearer(u.access))
+      .send({ current_password: u.password, new_password: 'a brand new admin passphrase' });
+    assert.equal(changed.status, 200);
+    assert.equal(ctx.db.prepare('SELECT must_change_password FROM users WHERE id = ?').pluck().get(u.id), 0);
+    assert.equal((await validate(u.access)).status, 200);
+    assert.equal((await request(ctx.app).get('/api/users').set('Authorization', bearer(u.access))).status, 200);
+  });
+
+  test('can sign out', async () => {
+    const u = await onOneTimePassword();
+    assert.equal((await request(ctx.app).post('/auth/logout').set('Authorization', bearer(u.access))).status, 200);
+    assert.ok(ctx.db.prepare('SELECT revoked_at FROM token_logins WHERE user_id = ?').pluck().get(u.id));
+  });
+
+  test('an admin reset puts the account in the same state on the API', async () => {
+    const w = await worker();
+    ctx.db.prepare('UPDATE users SET must_change_password = 1 WHERE id = ?').run(w.id);
+    assert.equal((await request(ctx.app).get('/auth/me').set('Authorization', bearer(w.access))).status, 403);
+    assert.equal((await validate(w.access)).status, 401);
+  });
+});
