@@ -23,7 +23,9 @@ export function isCommonPassword(password: string): boolean {
 }
 
 /** The first rule the password breaks, or null when it is acceptable. */
-export function checkPassword(password: string, options: PolicyOptions = {}): PolicyFailure | null {
+export function checkPassword(typed: string, options: PolicyOptions = {}): PolicyFailure | null {
+  // Judged as it is stored: in NFKC, like the hash (see password.ts).
+  const password = typed.normalize('NFKC');
   const length = [...password].length;
   if (length < PASSWORD_MIN_LENGTH) {
     return { rule: 'min_length', message: `Password must be at least ${PASSWORD_MIN_LENGTH} characters` };
