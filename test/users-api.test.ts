@@ -212,3 +212,161 @@ describe('handing over a terminated manager’s accounts', () => {
     assert.deepEqual(seen.body.users.map((u: { id: number }) => u.id).sort(), [a.id, b.id].sort());
   });
 });
+
+describe('a manager’s scope is the workers it created, as of now', () => {
+  test('an account the manager created leaves its list and data scope when promoted, and comes back when demoted', async () => {
+    const manager = await insertUser(ctx.db, { role: 'manager', createdBy: admin.id });
+    const peer = await insertUser(ctx.db, { role: 'worker', createdBy: manager.id });
+    const managerToken = (await login(manager.username, manager.password)).access_token;
+    const peerToken = (await login(peer.username, peer.password)).access_token;
+    const logged = await as(peerToken).post('/api/messages/log').send({ recipient_phone: '+14155550123', message_content: 'hello' });
+    assert.equal(logged.status, 201, JSON.stringify(logged.body));
+    const seen = async () => ({
+      users: (await as(managerToken).get('/api/users')).body.users.map((u: { id: number }) => u.id),
+      senders: (await as(managerToken).get('/api/messages')).body.messages.map((m: { sender_id: number }) => m.sender_id),
+    });
+    assert.deepEqual(await seen(), { users: [peer.id], senders: [peer.id] });
+
+    await as(adminToken).put(`/api/users/${peer.id}/role`).send({ role: 'manager' }).expect(200);
+    assert.deepEqual(await seen(), { users: [], senders: [] });
+    assert.equal((await as(managerToken).get(`/api/users/${peer.id}`)).status, 404);
+
+    await as(adminToken).put(`/api/users/${peer.id}/role`).send({ role: 'worker' }).expect(200);
+    assert.deepEqual(await seen(), { users: [peer.id], senders: [peer.id] });
+  });
+
+  test('handing over moves the workers only; a manager’s promoted account stays where it was', async () => {
+    const leaving = await insertUser(ctx.db, { role: 'manager', createdBy: admin.id });
+    const receiver = await insertUser(ctx.db, { role: 'manager', createdBy: admin.id });
+    const worker = await insertUser(ctx.db, { role: 'worker', createdBy: leaving.id });
+    const promoted = await insertUser(ctx.db, { role: 'worker', createdBy: leaving.id });
+    await as(adminToken).put(`/api/users/${promoted.id}/role`).send({ role: 'manager' }).expect(200);
+    const res = await as(adminToken).post(`/api/users/${leaving.id}/transfer`).send({ manager_id: receiver.id });
+    assert.deepEqual(res.body, { message: 'Handed over 1 accounts', moved: 1 });
+    const createdBy = (id: number) => (usersRow(id) as { created_by: number }).created_by;
+    assert.deepEqual([createdBy(worker.id), createdBy(promoted.id)], [receiver.id, leaving.id]);
+  });
+
+  test('handing over from an account that is not a manager answers 400 naming the id and moves nothing', async () => {
+    const worker = await insertUser(ctx.db, { role: 'worker', createdBy: admin.id });
+    const receiver = await insertUser(ctx.db, { role: 'manager', createdBy: admin.id });
+    await insertUser(ctx.db, { role: 'worker', createdBy: worker.id });
+    const res = await as(adminToken).post(`/api/users/${worker.id}/transfer`).send({ manager_id: receiver.id });
+    assert.equal(res.status, 400);
+    assert.equal(res.body.code, 'bad_request');
+    assert.ok(res.body.fields.id);
+    assert.equal(count(ctx.db, 'SELECT count(*) AS n FROM users WHERE created_by = ?', worker.id), 1);
+  });
+});
+
+describe('refusal codes', () => {
+  test('deleting yourself answers 400 with code bad_request, and you stay active', async () => {
+    const res = await as(adminToken).delete(`/api/users/${admin.id}`);
+    assert.equal(res.status, 400);
+    assert.equal(res.body.code, 'bad_request');
+    assert.deepEqual(Object.keys(res.body.fields), ['id']);
+    assert.equal((usersRow(admin.id) as { is_active: number }).is_active, 1);
+  });
+
+  test('403 answers carry code forbidden and 404 answers code not_found', async () => {
+    const other = await insertUser(ctx.db, { role: 'admin' });
+    const otherToken = (await login(other.username, other.password)).access_token;
+    const forbidden = await as(otherToken).delete(`/api/users/${admin.id}`);
+    assert.deepEqual([forbidden.status, forbidden.body.code], [403, 'forbidden']);
+    const missing = await as(adminToken).delete('/api/users/9007199254740991');
+    assert.deepEqual([missing.status, missing.body.code], [404, 'not_found']);
+    assert.equal((usersRow(admin.id) as { is_active: number }).is_active, 1);
+  });
+});
+
+// Each spelling reaches `:id` as written (percent-escapes decoded); only canonical decimals are ids.
+const BAD_IDS = ['1e0', '0x1', '01', '-1', '1.0', '%201', '1%20', '%', '%E0%A4', '%D9%A1', '+1', '1_0', '0', '99999999999999999999', '9007199254740993'];
+
+describe('path ids', () => {
+  test('every users route answers 400 naming the id for a non-canonical id, and nothing changes', async () => {
+    const target = await insertUser(ctx.db, { role: 'worker', createdBy: admin.id });
+    ctx.db.prepare('UPDATE users SET id = 1000 WHERE id = ?').run(target.id);
+    const before = JSON.stringify(ctx.db.prepare('SELECT * FROM users ORDER BY id').all());
+    const events = count(ctx.db, "SELECT count(*) AS n FROM activity_log WHERE action LIKE 'user.%'");
+    for (const raw of [...BAD_IDS, '1e3', '01000', '1000.0']) {
+      for (const [method, path, body] of [['get', ''], ['put', '', { username: 'renamed1' }], ['delete', ''], ['put', '/role', { role: 'manager' }],
+        ['post', '/sign-out'], ['post', '/transfer', { manager_id: 2 }]] as Array<['get' | 'put' | 'delete' | 'post', string, object?]>) {
+        const res = await as(adminToken)[method](`/api/users/${raw}${path}`).send(body);
+        assert.equal(res.status, 400, `${method} ${raw}${path}: ${JSON.stringify(res.body)}`);
+        assert.equal(res.body.code, 'bad_request');
+        assert.match(res.body.fields.id, /positive whole number/);
+      }
+    }
+    assert.equal(JSON.stringify(ctx.db.prepare('SELECT * FROM users ORDER BY id').all()), before);
+    assert.equal(count(ctx.db, "SELECT count(*) AS n FROM activity_log WHERE action LIKE 'user.%'"), events);
+    assert.equal((await as(adminToken).get('/api/users/1000')).status, 200, 'the canonical spelling still works');
+  });
+
+  test('the guard answers before the id is read: 401 without a token, 403 for a worker', async () => {
+    const worker = await insertUser(ctx.db, { role: 'worker', createdBy: admin.id });
+    const workerToken = (await login(worker.username, worker.password)).access_token;
+    assert.equal((await request(ctx.app).get('/api/users/0x1')).status, 401);
+    assert.equal((await as(workerToken).get('/api/users/0x1')).status, 403);
+  });
+
+  test('acknowledging a flag answers 400 naming the id for a non-canonical id, and no flag changes', async () => {
+    const flag = Number(ctx.db.prepare(`INSERT INTO activity_flags (at, user_id, rule, severity, summary, activity_id)
+      VALUES ('2026-01-01T00:00:00.000Z', ?, 'critical_action', 'low', 'fixture', 1)`).run(admin.id).lastInsertRowid);
+    const acknowledged = () => count(ctx.db, 'SELECT count(*) AS n FROM activity_flags WHERE acknowledged_at IS NOT NULL');
+    const before = acknowledged();
+    for (const raw of BAD_IDS) {
+      const res = await as(adminToken).post(`/api/activity/flags/${raw}/acknowledge`);
+      assert.equal(res.status, 400, `${raw}: ${JSON.stringify(res.body)}`);
+      assert.deepEqual([res.body.code, Object.keys(res.body.fields)], ['bad_request', ['id']]);
+    }
+    assert.equal(acknowledged(), before);
+    assert.equal((await as(adminToken).post(`/api/activity/flags/${flag}/acknowledge`)).status, 200);
+  });
+});
+
+describe('the decision and the write see the same roles', () => {
+  const actorOf = (u: { id: number; username: string }, role: 'admin' | 'manager', isOwner = false) => ({ id: u.id, username: u.username, role, isOwner });
+  const resetEvents = (id: number) => count(ctx.db, "SELECT count(*) AS n FROM activity_log WHERE action = 'user.password_reset' AND target_id = ?", id);
+
+  test('a promotion that lands while a reset password is being hashed refuses the reset, and the hash stays', async () => {
+    const manager = await insertUser(ctx.db, { role: 'manager', createdBy: admin.id });
+    const worker = await insertUser(ctx.db, { role: 'worker', createdBy: manager.id });
+    const before = usersRow(worker.id) as { password_hash: string; credential_version: number };
+    // The reset passes its first check synchronously, then awaits argon2; the promotion runs in that gap.
+    const reset = ctx.services.manage.resetPassword(actorOf(manager, 'manager'), worker.id, 'a reset passphrase 55');
+    ctx.services.manage.changeRole(actorOf(admin, 'admin', true), worker.id, 'manager');
+    await assert.rejects(reset, (err: { status?: number }) => err.status === 404);
+    const after = usersRow(worker.id) as { password_hash: string; must_change_password: number; role: string; credential_version: number };
+    assert.deepEqual([after.password_hash, after.must_change_password, after.role], [before.password_hash, 0, 'manager']);
+    assert.equal(after.credential_version, before.credential_version + 1, 'only the promotion bumped it');
+    assert.equal(resetEvents(worker.id), 0);
+  });
+
+  test('a manager demoted while its reset password is being hashed is refused, and nothing changes', async () => {
+    const manager = await insertUser(ctx.db, { role: 'manager', createdBy: admin.id });
+    const worker = await insertUser(ctx.db, { role: 'worker', createdBy: manager.id });
+    const before = usersRow(worker.id);
+    const reset = ctx.services.manage.resetPassword(actorOf(manager, 'manager'), worker.id, 'a reset passphrase 56');
+    ctx.services.manage.changeRole(actorOf(admin, 'admin', true), manager.id, 'worker');
+    await assert.rejects(reset, (err: { status?: number }) => err.status === 403);
+    assert.deepEqual(usersRow(worker.id), before);
+    assert.equal(resetEvents(worker.id), 0);
+  });
+
+  test('parallel resets by the creator and a promotion: every reset that landed came before the promotion', async () => {
+    const manager = await insertUser(ctx.db, { role: 'manager', createdBy: admin.id });
+    const worker = await insertUser(ctx.db, { role: 'worker', createdBy: manager.id });
+    const managerToken = (await login(manager.username, manager.password)).access_token;
+    const resets = Array.from({ length: 6 }, (_, i) => as(managerToken).put(`/api/users/${worker.id}`).send({ password: `parallel passphrase ${i}0` }));
+    const answers = await Promise.all([...resets, as(adminToken).put(`/api/users/${worker.id}/role`).send({ role: 'manager' })]);
+    const promotion = answers.pop()!;
+    assert.equal(promotion.status, 200);
+    const statuses = answers.map((r) => r.status);
+    assert.ok(statuses.every((s) => s === 200 || s === 404), statuses.join());
+    assert.equal(resetEvents(worker.id), statuses.filter((s) => s === 200).length);
+    const lastReset = ctx.db.prepare("SELECT max(id) FROM activity_log WHERE action = 'user.password_reset' AND target_id = ?").pluck().get(worker.id) as number | null;
+    const roleChange = ctx.db.prepare("SELECT id FROM activity_log WHERE action = 'user.role_change' AND target_id = ?").pluck().get(worker.id) as number;
+    assert.ok(lastReset === null || lastReset < roleChange, 'no reset was written after the promotion');
+    assert.equal((await as(managerToken).put(`/api/users/${worker.id}`).send({ password: 'too late passphrase 1' })).status, 404);
+  });
+});
