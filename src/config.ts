@@ -160,7 +160,7 @@ export function loadConfig(env: Env): Config {
   const e = parsed.data;
   const isProduction = e.NODE_ENV === 'production';
   const dataDir = path.resolve(e.DATA_DIR);
-  const problems = isProduction ? productionProblems(e) : [];
+  const problems = [...limitProblems(e), ...(isProduction ? productionProblems(e) : [])];
   if (problems.length > 0) throw new ConfigError(problems);
 
   const secrets = isProduction
@@ -226,6 +226,13 @@ function parseHours(range: string): { start: number; end: number } {
     return h! * 60 + m!;
   });
   return { start: start!, end: end! };
+}
+
+// Node refuses a header timeout longer than the request timeout (it could never fire).
+function limitProblems(e: z.infer<typeof envSchema>): string[] {
+  return e.HEADERS_TIMEOUT_SECONDS > e.REQUEST_TIMEOUT_SECONDS
+    ? [`HEADERS_TIMEOUT_SECONDS: must not exceed REQUEST_TIMEOUT_SECONDS (${e.REQUEST_TIMEOUT_SECONDS})`]
+    : [];
 }
 
 function productionProblems(e: z.infer<typeof envSchema>): string[] {

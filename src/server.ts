@@ -1,6 +1,7 @@
+import http from 'node:http';
 import path from 'node:path';
 import { createApp, createServices } from './app.js';
-import { ConfigError, loadConfig, readEnvironment } from './config.js';
+import { ConfigError, loadConfig, readEnvironment, type Config } from './config.js';
 import { migrate, openDatabase } from './db.js';
 import { createJsonLogger } from './http/logger.js';
 import { createSessionStore } from './http/session.js';
@@ -38,7 +39,8 @@ async function main(): Promise<void> {
   purge.unref();
 
   const app = createApp({ config, db, dataDb, sessionStore, logger }, services);
-  const server = app.listen(config.port, config.host, () => {
+  const server = createHttpServer(app, config.server);
+  server.listen(config.port, config.host, () => {
     logger.info('listening', { url: `http://${config.host}:${config.port}`, env: config.env, dataDir: config.dataDir });
   });
   server.on('error', (err) => fail(err.message));
@@ -62,6 +64,23 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+/**
+ * The HTTP server with the slow-client limits applied. Node enforces header and request
+ * timeouts from a periodic sweep (every 30 s by default), so a 1 s limit could otherwise hold
+ * a connection for half a minute; the sweep runs at a quarter of the header timeout instead.
+ * Connections beyond maxConnections are closed as soon as they are accepted.
+ */
+function createHttpServer(handler: http.RequestListener, limits: Config['server']): http.Server {
+  const server = http.createServer({
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionsCheckingInterval: Math.min(1000, Math.max(100, limits.headersTimeoutMs / 4)),
+  }, handler);
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  server.maxConnections = limits.maxConnections;
+  return server;
 }
 
 function fail(message: string): never {
