@@ -163,3 +163,61 @@ describe('acting on a user from its page', () => {
     assert.match(page.text, /<label for="current_password">/);
   });
 });
+
+describe('a promoted account leaves its creator’s pages', () => {
+  test('the manager’s list and user page drop an account once promoted, and show it again once demoted', async () => {
+    const manager = await insertUser(ctx.db, { role: 'manager', createdBy: admin.id });
+    const peer = await insertUser(ctx.db, { role: 'worker', createdBy: manager.id });
+    const agent = await agentFor(manager);
+    const token = await tokenOn(adminAgent, `/users/${peer.id}`);
+    const listed = async () => new RegExp(`>${peer.username}<`).test((await agent.get('/users')).text);
+    assert.equal(await listed(), true);
+    assert.equal((await adminAgent.post(`/users/${peer.id}/role`).type('form').send({ _csrf: token, role: 'manager' })).status, 303);
+    assert.equal(await listed(), false);
+    assert.equal((await agent.get(`/users/${peer.id}`)).status, 404);
+    assert.equal((await agent.get(`/users/${peer.id}/terminate`)).status, 404);
+    assert.equal((await adminAgent.post(`/users/${peer.id}/role`).type('form').send({ _csrf: token, role: 'worker' })).status, 303);
+    assert.equal(await listed(), true);
+    assert.match((await agent.get(`/users/${peer.id}`)).text, /Reset password/);
+  });
+});
+
+describe('path ids and refusals on the panel', () => {
+  const BAD_IDS = ['1e0', '0x1', '01', '-1', '1.0', '%201', '%', '%D9%A1', '0', '99999999999999999999'];
+
+  test('a non-canonical id answers the 400 error page on every users route, and nothing changes', async () => {
+    const token = await tokenOn(adminAgent, '/users');
+    const before = JSON.stringify(ctx.db.prepare('SELECT * FROM users ORDER BY id').all());
+    for (const raw of BAD_IDS) {
+      for (const res of [await adminAgent.get(`/users/${raw}`), await adminAgent.get(`/users/${raw}/terminate`),
+        await adminAgent.post(`/users/${raw}/terminate`).type('form').send({ _csrf: token }),
+        await adminAgent.post(`/users/${raw}/password`).type('form').send({ _csrf: token, password: 'panel passphrase 12', confirm_password: 'panel passphrase 12' })]) {
+        assert.equal(res.status, 400, `${raw}: ${res.text.slice(0, 200)}`);
+        assert.match(res.text, /<h1>Bad request<\/h1>/);
+        assert.match(res.text, /id must be a positive whole number/);
+        assert.doesNotMatch(res.text, /at .*\.ts:\d+/, 'no stack');
+      }
+    }
+    assert.equal(JSON.stringify(ctx.db.prepare('SELECT * FROM users ORDER BY id').all()), before);
+  });
+
+  test('acknowledging a flag with a non-canonical id answers 400 and acknowledges nothing', async () => {
+    const token = await tokenOn(adminAgent, '/activity');
+    const acknowledged = () => count(ctx.db, 'SELECT count(*) AS n FROM activity_flags WHERE acknowledged_at IS NOT NULL');
+    const before = acknowledged();
+    for (const raw of BAD_IDS) {
+      const res = await adminAgent.post(`/activity/flags/${raw}/acknowledge`).type('form').send({ _csrf: token });
+      assert.equal(res.status, 400, raw);
+      assert.match(res.text, /id must be a positive whole number/);
+    }
+    assert.equal(acknowledged(), before);
+  });
+
+  test('terminating yourself re-renders your page with 400 and a message, and you stay active', async () => {
+    const token = await tokenOn(adminAgent, `/users/${admin.id}`);
+    const res = await adminAgent.post(`/users/${admin.id}/terminate`).type('form').send({ _csrf: token });
+    assert.equal(res.status, 400);
+    assert.match(res.text, /role="alert">Cannot delete your own account/);
+    assert.equal((userRow(admin.id) as { is_active: number }).is_active, 1);
+  });
+});
