@@ -1,18 +1,40 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { ZxcvbnFactory } from '@zxcvbn-ts/core';
+import { adjacencyGraphs, dictionary } from '@zxcvbn-ts/language-common';
 import { isCommonPassword } from './features/auth/password-policy.js';
 
 const MIN_SECRET_LENGTH = 32;
 const PLACEHOLDER = /change|secret|example|default|your[-_]?/i;
 const KNOWN_DEFAULT_PASSWORDS = new Set(['admin', 'admin123', 'admin1234', 'administrator', 'password', 'changeme', 'letmein']);
 
-/** Why a secret is unfit for production, or null when it is fine. */
+const MIN_SECRET_BITS = 128;
+const HOW_TO_MAKE_ONE = 'generate one with `openssl rand -base64 48`';
+
+// Built on first use (about 0.1 s): only a production start checks secrets.
+let estimator: ZxcvbnFactory | undefined;
+
+/**
+ * Estimated entropy in bits: zxcvbn's guess count, with the common-password and word lists and
+ * the keyboard layouts, so digit runs, keyboard walks and repeated words score what they are.
+ * It underrates a short hex string (32 hex characters count as ~106 bits); longer is fine.
+ */
+export function estimatedBits(value: string): number {
+  estimator ??= new ZxcvbnFactory({ dictionary, graphs: adjacencyGraphs });
+  return estimator.check(value).guessesLog10 / Math.log10(2);
+}
+
+/** Why a secret is unfit for production, in one line, or null when it is fine. */
 export function secretWeakness(value: string | undefined): string | null {
   if (!value) return 'is missing';
-  if (value.length < MIN_SECRET_LENGTH) return `must be at least ${MIN_SECRET_LENGTH} characters`;
-  if (PLACEHOLDER.test(value)) return 'looks like a placeholder value';
-  if (new Set(value).size < 10) return 'has too few distinct characters';
+  if (value.length < MIN_SECRET_LENGTH) return `must be at least ${MIN_SECRET_LENGTH} characters; ${HOW_TO_MAKE_ONE}`;
+  if (PLACEHOLDER.test(value)) return `looks like a placeholder value; ${HOW_TO_MAKE_ONE}`;
+  if (new Set(value).size < 10) return `has too few distinct characters; ${HOW_TO_MAKE_ONE}`;
+  const bits = estimatedBits(value);
+  if (bits < MIN_SECRET_BITS) {
+    return `is guessable (about ${Math.floor(bits)} bits of estimated entropy, at least ${MIN_SECRET_BITS} required); ${HOW_TO_MAKE_ONE}`;
+  }
   return null;
 }
 

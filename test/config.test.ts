@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import { estimatedBits } from '../src/config-secrets.js';
 import { CONFIG_VARIABLES, ConfigError, loadConfig, readEnvironment } from '../src/config.js';
 import { tempDir } from './helpers.js';
 import { ROOT, runTs } from './process.js';
@@ -76,6 +78,34 @@ describe('production refusals', () => {
     assert.match(prod({ JWT_SECRET_KEY: GOOD_JWT, SESSION_SECRET: GOOD_JWT }).join(), /must differ/);
   });
 
+  test('guessable secrets (digit runs, keyboard walks, repeated words) are refused in one line that says how to make one', () => {
+    const guessable = ['0123456789012345678901234567890123', 'qwertyuiop'.repeat(4), 'zxcvbnm,./zxcvbnm,./zxcvbnm,./zxcvbnm',
+      '1234567890-=qwertyuiop[]asdfghjkl;', 'monkeydragonmonkeydragonmonkeydragon', 'correcthorsebatterystaplecorrecthorse'];
+    for (const secret of guessable) {
+      const problems = prod({ JWT_SECRET_KEY: GOOD_JWT, SESSION_SECRET: secret });
+      assert.equal(problems.length, 1, secret);
+      assert.match(problems[0]!, /^SESSION_SECRET: is guessable \(about \d+ bits of estimated entropy, at least 128 required\); generate one with `openssl rand -base64 48` \(NODE_ENV=production\)$/);
+      assert.ok(!problems[0]!.includes(secret), 'the secret itself is not echoed');
+    }
+  });
+
+  test('random 48-byte secrets pass the entropy check, as do the fixed ones these tests use', () => {
+    const jwt = crypto.randomBytes(48).toString('base64');
+    const session = crypto.randomBytes(48).toString('base64url');
+    assert.deepEqual(prod({ JWT_SECRET_KEY: jwt, SESSION_SECRET: session }), []);
+    assert.deepEqual(prod({ JWT_SECRET_KEY: GOOD_JWT, SESSION_SECRET: GOOD_SESSION }), []);
+    assert.ok(estimatedBits(jwt) >= 128 && estimatedBits(session) >= 128);
+  });
+
+  test('a header timeout longer than the request timeout is refused, naming the variable', () => {
+    const problems = problemsOf({ DATA_DIR: tempDir(), HEADERS_TIMEOUT_SECONDS: '10', REQUEST_TIMEOUT_SECONDS: '5' });
+    assert.deepEqual(problems, ['HEADERS_TIMEOUT_SECONDS: must not exceed REQUEST_TIMEOUT_SECONDS (5)']);
+    assert.deepEqual(problemsOf({ DATA_DIR: tempDir(), HEADERS_TIMEOUT_SECONDS: '11' }).map((p) => p.split(':')[0]), ['HEADERS_TIMEOUT_SECONDS']);
+    assert.deepEqual(problemsOf({ DATA_DIR: tempDir(), REQUEST_TIMEOUT_SECONDS: '31' }).map((p) => p.split(':')[0]), ['REQUEST_TIMEOUT_SECONDS']);
+    const config = loadConfig({ DATA_DIR: tempDir() });
+    assert.deepEqual(config.server, { maxConnections: 1000, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5000 });
+  });
+
   test('a default admin password is refused', () => {
     const problems = prod({ JWT_SECRET_KEY: GOOD_JWT, SESSION_SECRET: GOOD_SESSION, ADMIN_PASSWORD: 'admin123' });
     assert.deepEqual(problems, ['ADMIN_PASSWORD: is a known default password; choose another or unset it (NODE_ENV=production)']);
@@ -96,6 +126,18 @@ describe('production refusals', () => {
     const lines = res.stderr.trim().split('\n');
     assert.equal(lines.length, 1);
     assert.match(lines[0]!, /^nexus-security: configuration error: JWT_SECRET_KEY: must be at least 32 characters/);
+    assert.equal(fs.existsSync(path.join(dir, 'security.db')), false, 'nothing was created');
+  });
+
+  test('the server process refuses a guessable secret with one line and creates nothing', async () => {
+    const dir = tempDir();
+    const res = await runTs('src/server.ts', [], {
+      NODE_ENV: 'production', DATA_DIR: dir, JWT_SECRET_KEY: '0123456789012345678901234567890123', SESSION_SECRET: GOOD_SESSION, SECURITY_PORT: '0',
+    });
+    assert.equal(res.code, 1);
+    const lines = res.stderr.trim().split('\n');
+    assert.equal(lines.length, 1);
+    assert.match(lines[0]!, /^nexus-security: configuration error: JWT_SECRET_KEY: is guessable \(about \d+ bits .*openssl rand -base64 48/);
     assert.equal(fs.existsSync(path.join(dir, 'security.db')), false, 'nothing was created');
   });
 
