@@ -323,8 +323,8 @@ describe('an account on a one-time or reset password', () => {
       request(ctx.app).post('/api/messages/log').set('Authorization', bearer(u.access)).send({ recipient_phone: '+15550001111' }),
       request(ctx.app).post('/auth/refresh').set('Authorization', bearer(u.refresh)),
     ];
-    for (const res of await Promise.all(refused)) {
-      assert.equal(res.status, 403, `${res.req.method} ${res.req.path}`);
+    for (const [i, res] of (await Promise.all(refused)).entries()) {
+      assert.equal(res.status, 403, `request ${i}`);
       assert.deepEqual(res.body, { error: 'Password change required', code: 'password_change_required' });
     }
     const checked = await validate(u.access);
