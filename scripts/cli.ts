@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { ConfigError, loadConfig, readEnvironment, type Config } from '../src/config.js';
 import { migrate, openDatabase, type Db } from '../src/db.js';
+import { canonicaliseStoredPhones } from '../src/features/contacts/stored-phones.js';
 
 /** Opens the configured database with migrations applied, for the operator scripts. */
 export function openForScript(): { config: Config; db: Db; applied: string[] } {
@@ -9,6 +10,7 @@ export function openForScript(): { config: Config; db: Db; applied: string[] } {
     const config = loadConfig(readEnvironment());
     const db = openDatabase(path.join(config.dataDir, 'security.db'), { synchronous: config.dbSynchronous });
     const applied = migrate(db);
+    canonicaliseStoredPhones(db, config.defaultCountry);
     return { config, db, applied };
   } catch (err) {
     if (err instanceof ConfigError) exitWith(`configuration error: ${err.problems.join('; ')}`);

@@ -49,8 +49,8 @@ export function createServices(deps: AppDeps) {
   // Their events are written through their own connection, inside their own transactions.
   const dataDb = deps.dataDb ?? db;
   const dataEvents = createEventsRepo(dataDb, config.activity, deps.clock);
-  const contacts = createContactsService(dataDb, users.repo, dataEvents, deps.clock);
-  const messages = createMessagesService(dataDb, users.repo, dataEvents, config.quotas, deps.clock);
+  const contacts = createContactsService(dataDb, users.repo, dataEvents, { defaultCountry: config.defaultCountry }, deps.clock);
+  const messages = createMessagesService(dataDb, users.repo, dataEvents, { quotas: config.quotas, defaultCountry: config.defaultCountry }, deps.clock);
   const activity = createActivityService(db, events, config.activity.retentionDays, deps.clock);
   return { users, throttle, events, auth, tokens, manage, contacts, messages, activity };
 }

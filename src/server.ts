@@ -3,6 +3,7 @@ import path from 'node:path';
 import { createApp, createServices } from './app.js';
 import { ConfigError, loadConfig, readEnvironment, type Config } from './config.js';
 import { migrate, openDatabase } from './db.js';
+import { canonicaliseStoredPhones } from './features/contacts/stored-phones.js';
 import { createJsonLogger } from './http/logger.js';
 import { createSessionStore } from './http/session.js';
 
@@ -15,6 +16,8 @@ async function main(): Promise<void> {
   const db = openDatabase(path.join(config.dataDir, 'security.db'), { synchronous: config.dbSynchronous });
   const applied = migrate(db);
   if (applied.length > 0) logger.info('migrations applied', { migrations: applied.join(', ') });
+  const phones = canonicaliseStoredPhones(db, config.defaultCountry);
+  if (phones) logger.info('stored phones canonicalised', { ...phones });
 
   const dataDb = openDatabase(path.join(config.dataDir, 'security.db'), { synchronous: config.dataSynchronous });
   const sessionStore = await createSessionStore(config.dataDir);

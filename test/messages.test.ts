@@ -39,6 +39,7 @@ describe('POST /api/messages/log', () => {
     const w = await newWorker();
     const cases: Array<[object, string]> = [
       [{}, 'recipient_phone'], [{ recipient_phone: 'nobody' }, 'recipient_phone'], [{ recipient_phone: '+12' }, 'recipient_phone'],
+      [{ recipient_phone: '+34 6001' }, 'recipient_phone'], [{ recipient_phone: '+999 123456789' }, 'recipient_phone'], [{ recipient_phone: 1.5 }, 'recipient_phone'],
       [{ recipient_phone: '+34600111222', status: 'teleported' }, 'status'], [{ recipient_phone: '+34600111222', message_content: 5 }, 'message_content'],
     ];
     for (const [body, field] of cases) {
@@ -114,7 +115,7 @@ describe('sending quotas', () => {
       assert.equal(tooMany.body.limit, 'per_hour');
       assert.equal(stored(w.id), 24);
       assert.equal((await logAs(w.token, { recipient_phone: '+34640000001' })).status, 201, 'one more fits under 25/hour');
-      const overMinute = await bulkAs(w.token, { messages: Array.from({ length: 11 }, (_, i) => ({ recipient_phone: `+3465000000${i}` })) });
+      const overMinute = await bulkAs(w.token, { messages: Array.from({ length: 11 }, (_, i) => ({ recipient_phone: `+346500000${String(i).padStart(2, '0')}` })) });
       assert.equal(overMinute.status, 429);
       assert.equal(overMinute.body.limit, 'per_minute');
       assert.equal(overMinute.body.retry_after, 60, 'a batch larger than the quota can only wait a whole window');

@@ -6,7 +6,7 @@ import type { ActorContext } from '../users/users.manage.js';
 import type { UsersRepo } from '../users/users.repo.js';
 import { createContactsRepo } from './contacts.repo.js';
 import { MAX_CONTACTS_PER_SYNC } from './contacts.schemas.js';
-import { normalisePhone } from './phone.js';
+import { phoneSearch, readPhone } from './phone.js';
 
 const EXPORT_CHUNK = 2000;
 
@@ -24,34 +24,39 @@ function cleanName(raw: unknown): string | null {
 }
 
 /**
- * Valid entries by normalised phone (a phone listed twice is one contact; the last non-empty
- * name wins), and the entries skipped with why. Each contact is then written exactly once,
- * which also keeps the search index in step (it is filled in bulk after the inserts).
+ * Valid entries by canonical phone (a number listed twice, in any spelling, is one contact;
+ * the last non-empty name wins), and the entries skipped with why. Each contact is then
+ * written exactly once, which also keeps the search indexes in step (filled in bulk after).
  */
-function readEntries(contacts: unknown[]) {
+function readEntries(contacts: unknown[], defaultCountry: string | undefined) {
   const byPhone = new Map<string, string | null>();
   const skipped: SyncResult['skipped'] = [];
   contacts.forEach((item, index) => {
     const entry = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
-    const raw = entry.phone ?? entry.number;
-    const phone = normalisePhone(raw);
-    if (!phone) {
-      skipped.push({ index, reason: raw === undefined || raw === null || raw === '' ? 'phone is missing' : 'not a phone number' });
+    const reading = readPhone(entry.phone ?? entry.number, defaultCountry);
+    if (!reading.ok) {
+      skipped.push({ index, reason: reading.reason });
       return;
     }
-    byPhone.set(phone, cleanName(entry.name) ?? byPhone.get(phone) ?? null);
+    byPhone.set(reading.phone, cleanName(entry.name) ?? byPhone.get(reading.phone) ?? null);
   });
   return { byPhone, skipped };
 }
 
-export function createContactsService(db: Db, users: UsersRepo, events: EventsRepo, clock: () => number = Date.now) {
+export interface ContactsSettings {
+  /** Country for numbers written without one (see phone.ts); undefined reads them as international. */
+  defaultCountry?: string;
+}
+
+export function createContactsService(db: Db, users: UsersRepo, events: EventsRepo, settings: ContactsSettings = {}, clock: () => number = Date.now) {
   const repo = createContactsRepo(db);
   const scopeOf = (actor: ActorContext) => dataScope(actor, users.idsCreatedBy);
 
   /**
-   * Upserts contacts by normalised phone in one transaction: a contact keeps its id, its name
-   * changes only when a non-empty one is sent, and who synced it from which group is kept.
-   * Entries that are not phones are skipped and reported; the sync is idempotent.
+   * Records the caller's sources (with the names it gave) in one transaction; a contact keeps
+   * its id and one canonical phone. Counts are the caller's view: `created` were not visible
+   * to it before, `updated` were. Nothing another caller sees changes: names live on the
+   * caller's own source rows. Entries that are not phones are skipped and reported.
    */
   function sync(actor: ActorContext, contacts: unknown[] | undefined, sourceGroup: string | undefined): SyncResult {
     if (!contacts || contacts.length === 0) throw new BadRequest('No contacts provided', { contacts: 'No contacts provided' });
@@ -60,20 +65,19 @@ export function createContactsService(db: Db, users: UsersRepo, events: EventsRe
       throw new BadRequest(message, { contacts: message });
     }
     const group = sourceGroup ?? '';
-    const { byPhone, skipped } = readEntries(contacts);
+    const { byPhone, skipped } = readEntries(contacts, settings.defaultCountry);
     return db.transaction((): SyncResult => {
       const now = new Date(clock()).toISOString();
-      const result: SyncResult = { synced: 0, created: 0, updated: 0, skipped };
-      const createdIds: number[] = [];
-      for (const [phone, name] of byPhone) {
-        const { id, created } = repo.upsert(phone, name, now);
-        repo.recordSource(id, actor.id, group, now);
-        if (created) createdIds.push(id);
-        else result.updated += 1;
+      const entries = [...byPhone].map(([phone, name]) => ({ name, ...repo.findOrInsert(phone, now) }));
+      const known = repo.knownTo(entries.filter((e) => !e.created).map((e) => e.id), scopeOf(actor));
+      const newSources: number[] = [];
+      for (const e of entries) {
+        const sourceId = repo.recordSource({ contactId: e.id, scrapedBy: actor.id, group, name: e.name, now });
+        if (sourceId !== null) newSources.push(sourceId);
       }
-      repo.indexCreated(createdIds);
-      result.created = createdIds.length;
-      result.synced = result.created + result.updated;
+      repo.indexCreated(newSources, entries.filter((e) => e.created).map((e) => e.id));
+      const updated = entries.filter((e) => known.has(e.id)).length;
+      const result: SyncResult = { synced: entries.length, created: entries.length - updated, updated, skipped };
       events.record({ action: 'contacts.sync', outcome: 'success', userId: actor.id, username: actor.username,
         loginRef: actor.loginRef ?? null, ip: actor.ip ?? null, userAgent: actor.userAgent ?? null,
         detail: { source_group: group || null, received: contacts.length, created: result.created, updated: result.updated, skipped: result.skipped.length } });
@@ -81,15 +85,18 @@ export function createContactsService(db: Db, users: UsersRepo, events: EventsRe
     }).immediate();
   }
 
+  /** A search term as the repo takes it: names as typed, phones in any spelling. */
+  const searchOf = (search: string | undefined) => (search ? { search, phone: phoneSearch(search, settings.defaultCountry) } : {});
+
   function list(actor: ActorContext, f: { search?: string; sourceGroup?: string; limit: number; offset: number }) {
-    return repo.listWithTotal({ ...f, scope: scopeOf(actor) });
+    return repo.listWithTotal({ ...f, ...searchOf(f.search), scope: scopeOf(actor) });
   }
 
   const total = (actor: ActorContext) => repo.count({ scope: scopeOf(actor) });
   /** Every matching contact, newest first, fetched in keyset chunks (no query held open). */
   function exportRows(actor: ActorContext, f: { search?: string; sourceGroup?: string }) {
     const scope = scopeOf(actor);
-    return keysetChunks((beforeId) => repo.listPage({ ...f, scope, beforeId, limit: EXPORT_CHUNK, offset: 0 }));
+    return keysetChunks((beforeId) => repo.listPage({ ...f, ...searchOf(f.search), scope, beforeId, limit: EXPORT_CHUNK, offset: 0 }));
   }
 
   return { sync, list, total, exportRows, tidySearchIndex: () => repo.mergeIndex() };

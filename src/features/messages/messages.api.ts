@@ -3,7 +3,7 @@ import { actorFromToken, allowBearer, parseInput } from '../../http/bearer.js';
 import type { TokenAuthService } from '../auth/token-auth.service.js';
 import type { MessageRow } from './messages.repo.js';
 import { bulkSchema, messagesQuerySchema } from './messages.schemas.js';
-import { parseMessage, QuotaExceeded, type MessagesService } from './messages.service.js';
+import { QuotaExceeded, type MessagesService } from './messages.service.js';
 
 const serialize = (m: MessageRow) => ({
   id: m.id, sender_id: m.sender_id, sender_username: m.sender_username, recipient_phone: m.recipient_phone,
@@ -28,7 +28,7 @@ export function createMessagesApi(messages: MessagesService, tokens: TokenAuthSe
   const json = express.json({ limit: '2mb' });
 
   router.post('/log', allowBearer(tokens, 'messages.log'), json, (req, res) => {
-    const draft = parseMessage(req.body);
+    const draft = messages.parse(req.body);
     logOrRefuse(res, () => {
       const [id] = messages.log(actorFromToken(req, res), [draft]);
       res.status(201).json({ message: 'Message logged', log_id: id });
@@ -36,7 +36,7 @@ export function createMessagesApi(messages: MessagesService, tokens: TokenAuthSe
   });
 
   router.post('/bulk-log', allowBearer(tokens, 'messages.log'), json, (req, res) => {
-    const drafts = parseInput(bulkSchema, req.body).messages.map((m, i) => parseMessage(m, `messages[${i}].`));
+    const drafts = parseInput(bulkSchema, req.body).messages.map((m, i) => messages.parse(m, `messages[${i}].`));
     logOrRefuse(res, () => {
       const ids = messages.log(actorFromToken(req, res), drafts);
       res.status(201).json({ message: `Logged ${ids.length} messages`, logged: ids.length });

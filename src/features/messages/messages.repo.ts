@@ -29,7 +29,8 @@ export interface MessageFilters {
   scope: number[] | null;
   senderId?: number;
   status?: MessageStatus;
-  search?: string;
+  /** A fragment of the recipient's number, or the whole number in canonical form. */
+  recipient?: { fragment: string; exact: string | null };
   from?: string;
   to?: string;
   /** Keyset cursor for exports: only messages with a smaller id. */
@@ -41,7 +42,8 @@ function where(f: MessageFilters) {
     f.scope && ['m.sender_id IN (SELECT value FROM json_each(@scope))', { scope: JSON.stringify(f.scope) }],
     f.senderId !== undefined && ['m.sender_id = @senderId', { senderId: f.senderId }],
     f.status && ['m.status = @status', { status: f.status }],
-    f.search && ["m.recipient_phone LIKE @search ESCAPE '\\'", { search: `%${escapeLike(f.search)}%` }],
+    f.recipient && ["(m.recipient_phone LIKE @search ESCAPE '\\' OR m.recipient_phone = @exact)",
+      { search: `%${escapeLike(f.recipient.fragment)}%`, exact: f.recipient.exact }],
     f.from && ['m.sent_at >= @from', { from: f.from }],
     f.to && ['m.sent_at < @to', { to: f.to }],
     f.beforeId !== undefined && ['m.id < @beforeId', { beforeId: f.beforeId }],

@@ -2,7 +2,7 @@ import { keysetChunks, type Db } from '../../db.js';
 import { BadRequest, HttpError } from '../../http/errors.js';
 import { dataScope } from '../../permissions.js';
 import type { EventsRepo } from '../activity/activity.log.js';
-import { normalisePhone } from '../contacts/phone.js';
+import { phoneSearch, readPhone } from '../contacts/phone.js';
 import type { ActorContext } from '../users/users.manage.js';
 import type { UsersRepo } from '../users/users.repo.js';
 import { createMessagesRepo, type MessageFilters, type NewMessage } from './messages.repo.js';
@@ -23,25 +23,38 @@ export class QuotaExceeded extends HttpError {
 const EXPORT_CHUNK = 2000;
 
 type Draft = Omit<NewMessage, 'senderId' | 'sentAt'>;
+/** The filters as callers give them: `search` is text typed into the recipient filter. */
+type ListFilters = Omit<MessageFilters, 'scope' | 'recipient' | 'beforeId'> & { search?: string };
 
-/** Validates one message body; `at` prefixes field names for bulk requests. */
-export function parseMessage(body: unknown, at = ''): Draft {
+export interface MessagesSettings {
+  quotas: Quotas;
+  /** Country for numbers written without one (see phone.ts); undefined reads them as international. */
+  defaultCountry?: string;
+}
+
+/**
+ * Validates one message body; `at` prefixes field names for bulk requests. The recipient is
+ * stored in its canonical form, so every spelling of a number shares one per-destination quota.
+ */
+export function parseMessage(body: unknown, at = '', defaultCountry?: string): Draft {
   const parsed = messageSchema.safeParse(body ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const field = at + String(issue.path[0] ?? 'body');
     throw new BadRequest(issue.message, { [field]: issue.message });
   }
-  const recipientPhone = normalisePhone(parsed.data.recipient_phone);
-  if (!recipientPhone) {
-    const message = 'recipient_phone is not a phone number';
+  const recipient = readPhone(parsed.data.recipient_phone, defaultCountry);
+  if (!recipient.ok) {
+    const message = `recipient_phone is not a phone number: ${recipient.reason}`;
     throw new BadRequest(message, { [at + 'recipient_phone']: message });
   }
+  const recipientPhone = recipient.phone;
   const { message_content, attachment_path, template_used, status } = parsed.data;
   return { recipientPhone, messageContent: message_content, attachmentPath: attachment_path, templateUsed: template_used, status };
 }
 
-export function createMessagesService(db: Db, users: UsersRepo, events: EventsRepo, quotas: Quotas, clock: () => number = Date.now) {
+export function createMessagesService(db: Db, users: UsersRepo, events: EventsRepo, settings: MessagesSettings, clock: () => number = Date.now) {
+  const { quotas, defaultCountry } = settings;
   const repo = createMessagesRepo(db);
   const scopeOf = (actor: ActorContext) => dataScope(actor, users.idsCreatedBy);
 
@@ -91,19 +104,28 @@ export function createMessagesService(db: Db, users: UsersRepo, events: EventsRe
     return result;
   }
 
-  function list(actor: ActorContext, f: Omit<MessageFilters, 'scope'>, limit: number, offset: number) {
-    const filters = { ...f, scope: scopeOf(actor) };
+  /** The recipient filter matches any spelling of a number, or a fragment of one. */
+  const filtersOf = (actor: ActorContext, f: ListFilters): MessageFilters => {
+    const { search, ...rest } = f;
+    return { ...rest, scope: scopeOf(actor), recipient: search ? phoneSearch(search, defaultCountry) ?? { fragment: search, exact: null } : undefined };
+  };
+
+  function list(actor: ActorContext, f: ListFilters, limit: number, offset: number) {
+    const filters = filtersOf(actor, f);
     return { messages: repo.listPage(filters, limit, offset), total: repo.count(filters) };
   }
 
-  const total = (actor: ActorContext, f: Omit<MessageFilters, 'scope'> = {}) => repo.count({ ...f, scope: scopeOf(actor) });
+  const total = (actor: ActorContext, f: ListFilters = {}) => repo.count(filtersOf(actor, f));
   /** Every matching message, newest first, fetched in keyset chunks (no query held open). */
-  function exportRows(actor: ActorContext, f: Omit<MessageFilters, 'scope' | 'beforeId'>) {
-    const scope = scopeOf(actor);
-    return keysetChunks((beforeId) => repo.listPage({ ...f, scope, beforeId }, EXPORT_CHUNK, 0));
+  function exportRows(actor: ActorContext, f: ListFilters) {
+    const filters = filtersOf(actor, f);
+    return keysetChunks((beforeId) => repo.listPage({ ...filters, beforeId }, EXPORT_CHUNK, 0));
   }
 
-  return { log, list, total, exportRows };
+  /** A message body read with this deployment's DEFAULT_COUNTRY. */
+  const parse = (body: unknown, at = '') => parseMessage(body, at, defaultCountry);
+
+  return { parse, log, list, total, exportRows };
 }
 
 export type MessagesService = ReturnType<typeof createMessagesService>;
