@@ -23,7 +23,7 @@ test('a manager’s dashboard counts their team only; an admin’s counts everyo
   for (const [user, n] of [[mine, 2], [other, 3]] as const) {
     const token = (await request(ctx.app).post('/auth/login').send({ username: user.username, password: user.password })).body.access_token;
     await request(ctx.app).post('/api/messages/bulk-log').set('Authorization', `Bearer ${token}`)
-      .send({ messages: Array.from({ length: n }, (_, i) => ({ recipient_phone: `+3460000${user.id}${i}0` })) });
+      .send({ messages: Array.from({ length: n }, (_, i) => ({ recipient_phone: `+34600${String(user.id).padStart(4, '0')}${i}0` })) });
   }
   await request(ctx.app).post('/auth/login').send({ username: other.username, password: 'not it at all' });
 
