@@ -40,7 +40,7 @@ export function createServices(deps: AppDeps) {
   const { config, db } = deps;
   const events = createEventsRepo(db, config.activity, deps.clock);
   const throttle = createThrottle(db, config.throttle, config.sessionSecret, deps.clock);
-  const attemptPassword = createPasswordAttempts(throttle);
+  const attemptPassword = createPasswordAttempts(throttle, deps.logger);
   const users = createUsersService(db, { passwordRequireClasses: config.passwordRequireClasses, events, attemptPassword });
   const auth = createAuthService(db, users.repo, attemptPassword, events);
   const signer = createTokenSigner(config.jwtSecret, deps.clock);
@@ -52,13 +52,14 @@ export function createServices(deps: AppDeps) {
   const contacts = createContactsService(dataDb, users.repo, dataEvents, { defaultCountry: config.defaultCountry }, deps.clock);
   const messages = createMessagesService(dataDb, users.repo, dataEvents, { quotas: config.quotas, defaultCountry: config.defaultCountry }, deps.clock);
   const activity = createActivityService(db, events, config.activity.retentionDays, deps.clock);
-  return { users, throttle, events, auth, tokens, manage, contacts, messages, activity };
+  const refusals = createRefusalRecorder(events, deps.clock);
+  return { users, throttle, events, auth, tokens, manage, contacts, messages, activity, refusals };
 }
 
 export function createApp(deps: AppDeps, services = createServices(deps)) {
   const { config, db, logger } = deps;
   const root = projectRoot();
-  const recordRefusal = createRefusalRecorder(services.events);
+  const recordRefusal = services.refusals.record;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);

@@ -23,6 +23,8 @@ import type { Logger } from './http/logger.js';
 import { loadPanelUser, requirePasswordChange } from './http/panel-auth.js';
 import type { RecordRefusal } from './http/refusals.js';
 import { refuseEncodedBodies } from './http/request-context.js';
+import { anonymousPostLimit } from './http/rate-limits.js';
+import { refuseCrossSite } from './http/same-origin.js';
 import { sessionMiddleware } from './http/session.js';
 
 export interface PanelDeps {
@@ -64,18 +66,17 @@ export function createPanel(deps: PanelDeps): Router {
     res.locals.currentPath = req.path;
     next();
   });
+  panel.use(refuseCrossSite);
   panel.use(refuseEncodedBodies);
   panel.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 }));
   panel.use(loadPanelUser(deps.users.repo, config.session.absoluteHours, deps.clock));
+  // Before CSRF, so that a flood of forged or anonymous posts is cut off after its first minute's worth.
+  panel.use(anonymousPostLimit(config.throttle.requestsPerMinute, deps.recordRefusal));
   panel.use(csrfSynchronisedProtection);
   panel.use(requirePasswordChange);
 
-  panel.use(createAuthRoutes(deps.auth, {
-    cookie: { name: config.session.cookieName, secure: config.session.secureCookie },
-    requestsPerMinute: config.throttle.requestsPerMinute,
-    recordRefusal: deps.recordRefusal,
-  }));
-  panel.use(createAccountRoutes(deps.users));
+  panel.use(createAuthRoutes(deps.auth, { cookie: { name: config.session.cookieName, secure: config.session.secureCookie }, clock: deps.clock }));
+  panel.use(createAccountRoutes(deps.users, deps.clock));
   panel.use(createUsersRoutes(deps.manage, deps.activity));
   panel.use(createContactsRoutes(deps.contacts));
   panel.use(createMessagesRoutes(deps.messages, deps.manage));

@@ -44,7 +44,8 @@ const TITLES: Record<number, string> = {
 /** HTML surface: an error page in the layout; unexpected errors show only the request id. */
 export function htmlErrorHandler(logger: Logger, record?: RecordRefusal): ErrorRequestHandler {
   return errorHandler(logger, record, (reply, req, res) => {
-    const view = reply.code === 'csrf' && req.path === '/login' ? 'auth/login' : 'errors/error';
+    // A refused sign-in (expired form, another site, too many requests) shows the form again.
+    const view = req.path === '/login' && !reply.unexpected ? 'auth/login' : 'errors/error';
     const locals = {
       title: TITLES[reply.status] ?? 'Error', status: reply.status, message: reply.message, requestId: req.id,
       username: '', errors: {}, notice: null,

@@ -1,5 +1,6 @@
 import { rateLimit } from 'express-rate-limit';
 import type { RequestHandler } from 'express';
+import { TooManyRequests } from './errors.js';
 import type { RecordRefusal } from './refusals.js';
 
 /**
@@ -21,4 +22,21 @@ export function loginRequestLimit(perMinute: number, onLimit: RequestHandler, re
       return onLimit(req, res, next);
     },
   });
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * The panel's per-IP cap on posts that no signed-in user is accountable for: sign-in attempts
+ * (signed in or not) and every anonymous post, which can only be a sign-in or a forgery.
+ */
+export function anonymousPostLimit(perMinute: number, record: RecordRefusal): RequestHandler {
+  const limiter = loginRequestLimit(perMinute, (_req, res, next) => {
+    const seconds = res.locals.retryAfterSeconds as number;
+    next(new TooManyRequests(`Too many requests from your address. Try again in ${seconds} seconds.`, seconds));
+  }, record);
+  return (req, res, next) => {
+    if (SAFE_METHODS.has(req.method) || (req.currentUser && req.path !== '/login')) return next();
+    return limiter(req, res, next);
+  };
 }

@@ -14,7 +14,7 @@ function renderForm(req: Request, res: Response, status: number, errors: Record<
   });
 }
 
-export function createAccountRoutes(users: UsersService): Router {
+export function createAccountRoutes(users: UsersService, clock: () => number = Date.now): Router {
   const router = Router();
 
   router.get(['/account', '/account/password'], allow('account.changeOwnPassword'), (req, res) => renderForm(req, res, 200));
@@ -40,7 +40,7 @@ export function createAccountRoutes(users: UsersService): Router {
     await regenerateSession(req);
     req.session.userId = updated.id;
     req.session.credentialVersion = updated.credentialVersion;
-    req.session.authenticatedAt = Date.now();
+    req.session.authenticatedAt = clock();
     addFlash(req, 'success', 'Your password has been changed. Other sessions have been signed out.');
     res.redirect(303, '/dashboard');
   });

@@ -1,8 +1,7 @@
 import { Router, type Response } from 'express';
 import { ServiceBusy } from '../../http/errors.js';
 import { allow } from '../../http/panel-auth.js';
-import { loginRequestLimit } from '../../http/rate-limits.js';
-import { sessionRef, type RecordRefusal } from '../../http/refusals.js';
+import { sessionRef } from '../../http/refusals.js';
 import { destroySession, regenerateSession } from '../../http/session.js';
 import type { AuthService } from './auth.service.js';
 import { fieldErrors, loginFormSchema } from './auth.schemas.js';
@@ -30,8 +29,7 @@ function tooMany(res: Response, seconds: number) {
 
 export interface AuthRoutesOptions {
   cookie: { name: string; secure: boolean };
-  requestsPerMinute: number;
-  recordRefusal?: RecordRefusal;
+  clock?: () => number;
 }
 
 export function createAuthRoutes(auth: AuthService, options: AuthRoutesOptions): Router {
@@ -46,9 +44,8 @@ export function createAuthRoutes(auth: AuthService, options: AuthRoutesOptions):
     renderLogin(res, 200, { notice: req.query.signed_out === '1' ? 'You have signed out.' : undefined });
   });
 
-  const limit = loginRequestLimit(options.requestsPerMinute, (_req, res) => tooMany(res, res.locals.retryAfterSeconds as number), options.recordRefusal);
-
-  router.post('/login', limit, allow('session.login'), async (req, res) => {
+  // The per-IP request cap in front of this form is the panel's (src/http/rate-limits.ts).
+  router.post('/login', allow('session.login'), async (req, res) => {
     const parsed = loginFormSchema.safeParse(req.body ?? {});
     const username = typeof req.body?.username === 'string' ? req.body.username.trim().slice(0, 128) : '';
     if (!parsed.success) return renderLogin(res, 400, { username, errors: fieldErrors(parsed.error) });
@@ -73,7 +70,7 @@ export function createAuthRoutes(auth: AuthService, options: AuthRoutesOptions):
     auth.recordSessionStart(outcome.user, sessionRef(req), { ip: req.ip ?? 'unknown', userAgent: req.get('user-agent') ?? null });
     req.session.userId = outcome.user.id;
     req.session.credentialVersion = outcome.user.credentialVersion;
-    req.session.authenticatedAt = Date.now();
+    req.session.authenticatedAt = (options.clock ?? Date.now)();
     res.redirect(303, outcome.user.mustChangePassword ? '/account/password' : '/dashboard');
   });
 
