@@ -1,0 +1,26 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { fuzzRoute, seedFor } from './fuzz/harness.js';
+import { PANEL_ROUTES, isApiRoute, mountedRoutes } from './fuzz/routes.js';
+import { FUZZ_RUNS, FUZZ_SEED } from './fuzz/settings.js';
+import { FuzzWorld } from './fuzz/world.js';
+
+let world: FuzzWorld;
+before(async () => {
+  world = await FuzzWorld.create();
+});
+after(() => world.close());
+
+describe('fuzz: every panel page and form, signed in (admin, manager) with a CSRF token, and anonymous', () => {
+  test('every mounted panel route has a fuzz entry, and every entry is mounted', () => {
+    const mounted = mountedRoutes(world.app).filter((key) => !isApiRoute(key));
+    assert.deepEqual(mounted, PANEL_ROUTES.map((r) => r.key).sort());
+  });
+
+  for (const spec of PANEL_ROUTES) {
+    test(`${spec.key}: never a 5xx, a stack, SQL or a secret; a refusal changes nothing`, async () => {
+      const stats = await fuzzRoute(world, spec, { numRuns: FUZZ_RUNS, seed: seedFor(spec.key, FUZZ_SEED), collect: false });
+      assert.equal(stats.cases, FUZZ_RUNS);
+    });
+  }
+});

@@ -1,0 +1,50 @@
+import crypto from 'node:crypto';
+import type { Db } from '../../src/db.js';
+
+/**
+ * A digest of everything a refused request must leave alone: every table of security.db, with
+ * three exceptions, each because the refusal itself is meant to write there:
+ * - activity_log / activity_daily: a refusal is recorded (access.denied, csrf.failed,
+ *   login.failed, …) and counted per day. Only rows with outcome 'success' are digested:
+ *   a refused request may add a denied or failed record, never a successful one.
+ * - activity_flags: the anomaly rules may raise a flag on a refusal (a failed-login burst);
+ *   only acknowledged flags are digested, so a refusal can raise one but never acknowledge one.
+ * - login_throttle, for the requests that check a password (sign-in, password change): a wrong
+ *   guess must count against the budget. For every other request it is digested too.
+ * Sessions live in their own file (sessions.db), not digested: any visit may start a session
+ * (to hold a CSRF token or a flash) or refresh its expiry.
+ */
+const PARTIAL: Record<string, string> = {
+  activity_log: `SELECT * FROM activity_log WHERE outcome = 'success' ORDER BY id`,
+  activity_daily: `SELECT * FROM activity_daily WHERE outcome = 'success' ORDER BY day, action, outcome, user_id`,
+  activity_flags: 'SELECT id, acknowledged_by, acknowledged_at FROM activity_flags WHERE acknowledged_at IS NOT NULL ORDER BY id',
+};
+export const PASSWORD_CHECKED_TABLES = ['login_throttle'];
+
+function tableNames(db: Db): string[] {
+  const rows = db.prepare(`SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+    .all() as Array<{ name: string; sql: string | null }>;
+  // Virtual tables (FTS) are read through their shadow tables, which are ordinary tables.
+  return rows.filter((r) => !/^CREATE VIRTUAL/i.test(r.sql ?? '')).map((r) => r.name);
+}
+
+const bigints = (_key: string, v: unknown) => (typeof v === 'bigint' ? String(v) : v);
+
+export type Snapshot = Map<string, string>;
+
+/** One hash per table; an unchanged table scans in the same order, so no ORDER BY is needed. */
+export function snapshot(db: Db, skip: readonly string[] = []): Snapshot {
+  const out: Snapshot = new Map();
+  for (const name of tableNames(db)) {
+    if (skip.includes(name)) continue;
+    const rows = db.prepare(PARTIAL[name] ?? `SELECT * FROM "${name}"`).raw().all();
+    out.set(name, crypto.createHash('sha256').update(JSON.stringify(rows, bigints)).digest('hex'));
+  }
+  return out;
+}
+
+/** The tables whose digest differs (a table that appeared or vanished counts too). */
+export function changedTables(before: Snapshot, after: Snapshot): string[] {
+  const names = new Set([...before.keys(), ...after.keys()]);
+  return [...names].filter((n) => before.get(n) !== after.get(n));
+}
