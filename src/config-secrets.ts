@@ -38,6 +38,14 @@ export function secretWeakness(value: string | undefined): string | null {
   return null;
 }
 
+/**
+ * The activity chain's HMAC key: HKDF-SHA256 from SESSION_SECRET under its own label, so it
+ * is independent of the cookie signatures made with the same secret.
+ */
+export function deriveChainKey(sessionSecret: string): Buffer {
+  return Buffer.from(crypto.hkdfSync('sha256', sessionSecret, 'nexus-security', 'activity-log chain v1', 32));
+}
+
 export function isKnownDefaultPassword(password: string): boolean {
   return KNOWN_DEFAULT_PASSWORDS.has(password.toLowerCase()) || isCommonPassword(password);
 }

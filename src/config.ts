@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
-import { ensureDevSecrets, secretWeakness, isKnownDefaultPassword } from './config-secrets.js';
+import { deriveChainKey, ensureDevSecrets, secretWeakness, isKnownDefaultPassword } from './config-secrets.js';
 
 const bool = (fallback: boolean) =>
   z.enum(['true', 'false', '1', '0', 'yes', 'no']).default(fallback ? 'true' : 'false')
@@ -95,6 +95,8 @@ export type Env = Record<string, string | undefined>;
 
 export interface ActivitySettings {
   retentionDays: number;
+  /** Keys the activity log's HMAC chain; derived from SESSION_SECRET, never stored. */
+  chainKey: Buffer;
   /** Minutes after midnight, local to timeZone: [start, end). */
   businessHours: { start: number; end: number };
   timeZone: string;
@@ -201,6 +203,7 @@ export function loadConfig(env: Env): Config {
     dbSynchronous: e.DB_SYNCHRONOUS,
     activity: {
       retentionDays: e.ACTIVITY_RETENTION_DAYS,
+      chainKey: deriveChainKey(secrets.sessionSecret),
       businessHours: parseHours(e.BUSINESS_HOURS),
       timeZone: e.BUSINESS_TZ,
       failedLoginsPerAccount: e.ANOMALY_FAILED_LOGINS_PER_ACCOUNT,

@@ -33,6 +33,8 @@ async function main(): Promise<void> {
     logger.info('first admin created from ADMIN_USERNAME/ADMIN_PASSWORD', { username: first.user.username });
   }
 
+  reportChain(services.activity.sealChain());
+
   const purge = setInterval(() => {
     services.throttle.purgeIdle();
     services.tokens.purgeExpired();
@@ -40,6 +42,9 @@ async function main(): Promise<void> {
     services.activity.applyRetention();
   }, 10 * 60_000);
   purge.unref();
+  // Anonymous refusals are counted per minute; each minute's count is written once it is over.
+  const refusals = setInterval(() => services.refusals.flush(), 60_000);
+  refusals.unref();
 
   const app = createApp({ config, db, dataDb, sessionStore, logger }, services);
   const server = createHttpServer(app, config.server);
@@ -54,9 +59,11 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info('shutting down', { signal });
     clearInterval(purge);
+    clearInterval(refusals);
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     server.close(async () => {
+      services.refusals.flush(true);
       await sessionStore.close().catch(() => undefined);
       dataDb.close();
       db.close();
@@ -67,6 +74,17 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+// A seal made over existing rows happens once per database, at the upgrade to the keyed
+// chain; seen again later, it means the seal was removed, so it is logged as a warning.
+function reportChain(chain: { created: boolean; keyedFromId: number; legacyRows: number; keyMatches: boolean }): void {
+  if (!chain.keyMatches) {
+    logger.error('activity log: the chain was sealed under a different SESSION_SECRET; audit:verify fails until that secret is restored');
+  } else if (chain.created && chain.legacyRows > 0) {
+    logger.warn('activity log: chain keyed from now on; earlier rows stay SHA-256 chained, pinned by the seal',
+      { keyedFromRow: chain.keyedFromId, earlierRows: chain.legacyRows });
+  }
 }
 
 /**

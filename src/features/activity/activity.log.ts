@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { ActivitySettings } from '../../config.js';
 import type { Db } from '../../db.js';
+import { createChainStore, GENESIS_HASH } from './activity.chain.js';
 import { createFlagRules } from './activity.rules.js';
 
 export type Outcome = 'success' | 'failure' | 'denied';
@@ -36,9 +37,9 @@ export interface ActivityRow {
   hash: string;
 }
 
-export const GENESIS_HASH = '0'.repeat(64);
+export { GENESIS_HASH };
 
-/** The hash of a row: its content and the previous row's hash, in a fixed order. */
+/** The unkeyed SHA-256 of a row, as written before migration 007 (rows before the seal). */
 export function hashRow(row: Omit<ActivityRow, 'id' | 'hash'>): string {
   const content = [row.prev_hash, row.at, row.user_id, row.username, row.login_ref, row.action, row.target_type,
     row.target_id, row.ip, row.user_agent, row.outcome, row.detail];
@@ -46,20 +47,24 @@ export function hashRow(row: Omit<ActivityRow, 'id' | 'hash'>): string {
 }
 
 /**
- * Appends to the activity log, chaining each row to the previous one, and runs the anomaly
- * rules on it, all inside the caller's transaction when there is one (its own otherwise).
+ * Appends to the activity log, chaining each row to the previous one with an HMAC under the
+ * chain key (settings.chainKey), and runs the anomaly rules on it, all inside the caller's
+ * transaction when there is one (its own otherwise).
  */
 export function createEventsRepo(db: Db, settings: ActivitySettings, clock: () => number = Date.now) {
-  const lastHash = db.prepare<[], string>('SELECT hash FROM activity_log ORDER BY id DESC LIMIT 1').pluck();
-  const checkpointHash = db.prepare<[], string>('SELECT last_hash FROM activity_checkpoints ORDER BY id DESC LIMIT 1').pluck();
+  const chain = createChainStore(db, settings.chainKey);
   const insert = db.prepare(`INSERT INTO activity_log
-      (at, user_id, username, login_ref, action, target_type, target_id, ip, user_agent, outcome, detail, prev_hash, hash)
-    VALUES (@at, @user_id, @username, @login_ref, @action, @target_type, @target_id, @ip, @user_agent, @outcome, @detail, @prev_hash, @hash)`);
+      (id, at, user_id, username, login_ref, action, target_type, target_id, ip, user_agent, outcome, detail, prev_hash, hash)
+    VALUES (@id, @at, @user_id, @username, @login_ref, @action, @target_type, @target_id, @ip, @user_agent, @outcome, @detail, @prev_hash, @hash)`);
   const rules = createFlagRules(db, settings);
 
   const append = db.transaction((event: ActivityEvent): number => {
+    const at = new Date(clock()).toISOString();
+    chain.seal(at);
+    const { prevHash, nextId } = chain.head();
     const row = {
-      at: new Date(clock()).toISOString(),
+      id: nextId,
+      at,
       user_id: event.userId ?? null,
       username: event.username ?? null,
       login_ref: event.loginRef ?? null,
@@ -70,16 +75,21 @@ export function createEventsRepo(db: Db, settings: ActivitySettings, clock: () =
       user_agent: event.userAgent?.slice(0, 256) ?? null,
       outcome: event.outcome,
       detail: event.detail ? JSON.stringify(event.detail) : null,
-      prev_hash: lastHash.get() ?? checkpointHash.get() ?? GENESIS_HASH,
+      prev_hash: prevHash,
     };
-    const id = Number(insert.run({ ...row, hash: hashRow(row) }).lastInsertRowid);
-    rules.evaluate({ ...row, id, hash: '' });
-    return id;
+    const hash = chain.macs.row(row);
+    insert.run({ ...row, hash });
+    rules.evaluate({ ...row, hash });
+    return row.id;
   });
 
   return {
     /** Appends one row; IMMEDIATE when on its own, so two processes cannot fork the chain. */
     record: (event: ActivityEvent): number => (db.inTransaction ? append(event) : append.immediate(event)),
+    /** The chain's seal and checkpoints, for retention and verification. */
+    chain,
+    /** Writes the seal now if it is missing (at start); says whether it did and over how many older rows. */
+    seal: () => db.transaction(() => chain.seal(new Date(clock()).toISOString())).immediate(),
   };
 }
 

@@ -1,5 +1,6 @@
 import { statementCache, whereClause, type Db } from '../../db.js';
-import { GENESIS_HASH, hashRow, type ActivityRow } from './activity.log.js';
+import { GENESIS_HASH, sameMac, type ChainStore, type CheckpointRow, type SealRow } from './activity.chain.js';
+import { hashRow, type ActivityRow } from './activity.log.js';
 import type { FlagRule, Severity } from './activity.rules.js';
 
 export interface ActivityFilters {
@@ -40,19 +41,22 @@ function where(f: ActivityFilters) {
 const FLAG_COLUMNS = `f.id, f.at, f.user_id, u.username, f.rule, f.severity, f.summary, f.activity_id, f.acknowledged_by, f.acknowledged_at
   FROM activity_flags f LEFT JOIN users u ON u.id = f.user_id`;
 
-export function createActivityRepo(db: Db) {
+/** What audit:verify reports: the record that fails (`row 12`, `checkpoint 3`, `seal`) and why. */
+export interface ChainProblem {
+  where: string;
+  reason: string;
+}
+
+export function createActivityRepo(db: Db, chain: ChainStore) {
   const prepared = statementCache(db);
   const acknowledge = db.prepare(`UPDATE activity_flags SET acknowledged_by = @by, acknowledged_at = @at
     WHERE id = @id AND acknowledged_at IS NULL`);
   const flagById = db.prepare<{ id: number }, FlagRow>(`SELECT ${FLAG_COLUMNS} WHERE f.id = @id`);
   const riskOf = db.prepare<{ user: number; since: string }, { severity: Severity; n: number }>(`SELECT severity, count(*) AS n
     FROM activity_flags WHERE user_id = @user AND acknowledged_at IS NULL AND at > @since GROUP BY severity`);
-  const lastCheckpoint = db.prepare<[], { up_to_id: number; last_hash: string }>(
-    'SELECT up_to_id, last_hash FROM activity_checkpoints ORDER BY id DESC LIMIT 1');
   const lastBefore = db.prepare<{ before: string }, { id: number; hash: string }>(
     'SELECT id, hash FROM activity_log WHERE at < @before ORDER BY id DESC LIMIT 1');
-  const addCheckpoint = db.prepare(`INSERT INTO activity_checkpoints (at, up_to_id, last_hash, removed)
-    VALUES (@at, @upTo, @hash, (SELECT count(*) FROM activity_log WHERE id <= @upTo))`);
+  const countUpTo = db.prepare<{ upTo: number }, number>('SELECT count(*) FROM activity_log WHERE id <= @upTo').pluck();
   const removeUpTo = db.prepare('DELETE FROM activity_log WHERE id <= @upTo');
 
   return {
@@ -76,29 +80,69 @@ export function createActivityRepo(db: Db) {
     /** Sum of a user's open flags over the window, weighted by severity. */
     riskScore: (user: number, since: string): number =>
       riskOf.all({ user, since }).reduce((sum, r) => sum + SEVERITY_WEIGHT[r.severity] * r.n, 0),
-    /**
-     * Walks the chain from the last checkpoint (or the start) and returns the id of the first
-     * row whose links or hash do not match, or null when all do.
-     */
-    firstBrokenRow: (): { id: number; reason: string } | null => {
-      const checkpoint = lastCheckpoint.get();
-      let previous = checkpoint?.last_hash ?? GENESIS_HASH;
-      for (const row of db.prepare('SELECT * FROM activity_log ORDER BY id').iterate() as IterableIterator<ActivityRow>) {
-        if (row.prev_hash !== previous) return { id: row.id, reason: 'its link to the previous row does not match' };
-        const { id: _id, hash, ...content } = row;
-        if (hashRow(content) !== hash) return { id: row.id, reason: 'its content does not match its hash' };
-        previous = hash;
-      }
-      return null;
-    },
-    /** Removes rows older than `before`, leaving a checkpoint from which the chain continues. */
+    /** The first record of the chain that does not verify under the chain key, or null. */
+    firstProblem: (): ChainProblem | null => verifyChain(db, chain),
+    /** Removes rows older than `before`, leaving a signed checkpoint from which the chain continues. */
     applyRetention: (before: string, now: string): number => db.transaction(() => {
       const last = lastBefore.get({ before });
       if (!last) return 0;
-      addCheckpoint.run({ at: now, upTo: last.id, hash: last.hash });
+      chain.seal(now);
+      chain.addCheckpoint({ at: now, up_to_id: last.id, last_hash: last.hash, removed: countUpTo.get({ upTo: last.id })! });
       return removeUpTo.run({ upTo: last.id }).changes;
     }).immediate(),
   };
 }
 
 export type ActivityRepo = ReturnType<typeof createActivityRepo>;
+
+/**
+ * Checks the seal, every checkpoint written since it, and each row from the latest checkpoint
+ * (or the start): rows before the seal against their SHA-256 chain, which must end where the
+ * seal says; rows after it against their HMAC. The newest rows can still be cut off unseen.
+ */
+function verifyChain(db: Db, chain: ChainStore): ChainProblem | null {
+  const seal = chain.readSeal();
+  if (!seal) {
+    const empty = db.prepare('SELECT (SELECT count(*) FROM activity_log) + (SELECT count(*) FROM activity_checkpoints)').pluck().get() === 0;
+    return empty ? null : { where: 'seal', reason: 'is missing although rows exist (start the service once to seal rows written before the keyed chain)' };
+  }
+  const sealProblem = checkSeal(seal, chain);
+  if (sealProblem) return sealProblem;
+  const checkpoints = db.prepare('SELECT id, at, up_to_id, last_hash, removed, mac FROM activity_checkpoints WHERE id > ? ORDER BY id')
+    .all(seal.legacy_checkpoint_id) as CheckpointRow[];
+  const unsigned = checkpoints.find((c) => !sameMac(c.mac, chain.macs.checkpoint(c)));
+  if (unsigned) return { where: `checkpoint ${unsigned.id}`, reason: 'is not signed with the chain key (rows may have been deleted behind it)' };
+  const latest = chain.lastCheckpoint();
+  if (latest && latest.id <= seal.legacy_checkpoint_id) {
+    return { where: `checkpoint ${latest.id}`, reason: 'predates the seal, but the signed copy made at sealing is gone' };
+  }
+  let previous = latest?.last_hash ?? GENESIS_HASH;
+  // Unless retention has removed them all, the rows before the seal must end on its hash.
+  let legacyEnd = (latest?.up_to_id ?? 0) >= seal.keyed_from_id - 1 ? null : seal.legacy_end_hash;
+  const legacyCut = { reason: 'the rows before the seal do not end where it says (removed or rewritten)' };
+  for (const row of db.prepare('SELECT * FROM activity_log ORDER BY id').iterate() as IterableIterator<ActivityRow>) {
+    if (legacyEnd !== null && row.id >= seal.keyed_from_id) {
+      if (previous !== legacyEnd) return { where: `row ${row.id}`, ...legacyCut };
+      legacyEnd = null;
+    }
+    if (row.prev_hash !== previous) return { where: `row ${row.id}`, reason: 'its link to the previous row does not match' };
+    if (!rowMatches(row, seal, chain)) return { where: `row ${row.id}`, reason: 'its content does not match its hash' };
+    previous = row.hash;
+  }
+  return legacyEnd !== null && previous !== legacyEnd ? { where: 'seal', ...legacyCut } : null;
+}
+
+function checkSeal(seal: SealRow, chain: ChainStore): ChainProblem | null {
+  if (!sameMac(seal.key_check, chain.macs.keyCheck)) {
+    return { where: 'seal', reason: 'was made with a different SESSION_SECRET: run with the secret the service writes with' };
+  }
+  const { id: _id, mac, ...content } = seal;
+  return sameMac(mac, chain.macs.seal(content)) ? null : { where: 'seal', reason: 'does not match its MAC' };
+}
+
+function rowMatches(row: ActivityRow, seal: SealRow, chain: ChainStore): boolean {
+  const { hash, ...content } = row;
+  if (row.id >= seal.keyed_from_id) return sameMac(hash, chain.macs.row(content));
+  const { id: _id, ...legacy } = content;
+  return hashRow(legacy) === hash;
+}

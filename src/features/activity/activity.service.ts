@@ -1,6 +1,7 @@
 import { keysetChunks, type Db } from '../../db.js';
 import { NotFound } from '../../http/errors.js';
 import type { ActorContext } from '../users/users.manage.js';
+import { sameMac } from './activity.chain.js';
 import type { EventsRepo } from './activity.log.js';
 import { createActivityRepo, type ActivityFilters } from './activity.repo.js';
 
@@ -8,7 +9,7 @@ const RISK_WINDOW_MS = 7 * 86_400_000;
 const EXPORT_CHUNK = 2000;
 
 export function createActivityService(db: Db, events: EventsRepo, retentionDays: number, clock: () => number = Date.now) {
-  const repo = createActivityRepo(db);
+  const repo = createActivityRepo(db, events.chain);
   const iso = (ms: number) => new Date(ms).toISOString();
 
   function list(f: ActivityFilters, limit: number, offset: number) {
@@ -32,6 +33,12 @@ export function createActivityService(db: Db, events: EventsRepo, retentionDays:
     return repo.findFlag(id)!;
   }
 
+  /** Seals the chain if it is not yet (at start), and says how it stands. */
+  function sealChain() {
+    const { seal, created } = events.seal();
+    return { created, keyedFromId: seal.keyed_from_id, legacyRows: seal.legacy_rows, keyMatches: sameMac(seal.key_check, events.chain.macs.keyCheck) };
+  }
+
   return {
     list,
     exportRows,
@@ -39,7 +46,8 @@ export function createActivityService(db: Db, events: EventsRepo, retentionDays:
     acknowledge,
     riskScore: (userId: number) => repo.riskScore(userId, iso(clock() - RISK_WINDOW_MS)),
     recentFor: (userId: number, limit = 20) => repo.listPage({ userId }, limit, 0),
-    verifyChain: () => repo.firstBrokenRow(),
+    verifyChain: () => repo.firstProblem(),
+    sealChain,
     applyRetention: () => repo.applyRetention(iso(clock() - retentionDays * 86_400_000), iso(clock())),
   };
 }
