@@ -150,6 +150,36 @@ describe('retention and concurrency', () => {
   });
 });
 
+describe('rotating SESSION_SECRET', () => {
+  test('--rekey re-signs the chain under the new secret only after it verifies under the previous one', async () => {
+    const { ctx, user } = await withActivity(3);
+    try {
+      ctx.clock.now += 31 * 86_400_000;
+      await apiLogin(ctx, user.username, user.password);
+      ctx.services.activity.applyRetention();
+      await apiLogin(ctx, user.username, 'after retention');
+      const next = crypto.randomBytes(48).toString('base64url');
+      const snapshot = () => JSON.stringify([ctx.db.prepare('SELECT * FROM activity_log').all(), ctx.db.prepare('SELECT * FROM activity_checkpoints').all(),
+        ctx.db.prepare('SELECT * FROM activity_chain_seal').all()]);
+      const untouched = snapshot();
+      const wrong = await runTs('scripts/audit-verify.ts', ['--rekey'], { DATA_DIR: ctx.dir, SESSION_SECRET: next }, 'not the previous secret\n');
+      assert.equal(wrong.code, 1);
+      assert.match(wrong.stderr, /^activity log: seal does not verify under the previous secret: was made with a different SESSION_SECRET/);
+      assert.equal(snapshot(), untouched, 'nothing was re-signed');
+
+      const ok = await runTs('scripts/audit-verify.ts', ['--rekey'], { DATA_DIR: ctx.dir, SESSION_SECRET: next }, SECRET + '\n');
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.match(ok.stdout, /^activity log re-keyed and verified: 2 rows, chain intact/);
+      assert.equal(count(ctx.db, 'SELECT count(*) AS n FROM activity_log'), 2);
+      assert.equal((await verify(ctx.dir, next)).code, 0);
+      assert.match((await verify(ctx.dir)).stderr, /different SESSION_SECRET/);
+      assert.throws(() => ctx.db.prepare("UPDATE activity_log SET outcome = 'success'").run(), /append-only/, 'the guards are back');
+    } finally {
+      await ctx.close();
+    }
+  });
+});
+
 /** A database as it was before migration 007: unkeyed rows, one unkeyed checkpoint. */
 function legacyDatabase(dir: string): Db {
   const db = openDatabase(path.join(dir, 'security.db'));

@@ -100,7 +100,7 @@ export type ActivityRepo = ReturnType<typeof createActivityRepo>;
  * (or the start): rows before the seal against their SHA-256 chain, which must end where the
  * seal says; rows after it against their HMAC. The newest rows can still be cut off unseen.
  */
-function verifyChain(db: Db, chain: ChainStore): ChainProblem | null {
+export function verifyChain(db: Db, chain: ChainStore): ChainProblem | null {
   const seal = chain.readSeal();
   if (!seal) {
     const empty = db.prepare('SELECT (SELECT count(*) FROM activity_log) + (SELECT count(*) FROM activity_checkpoints)').pluck().get() === 0;
