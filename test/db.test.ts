@@ -58,4 +58,20 @@ describe('database', () => {
     assert.throws(() => db.prepare(insert).run('dave', 'plaintext', 'worker', 0), /CHECK/, 'only argon2id hashes are stored');
     db.close();
   });
+
+  test('the chain seal is one row, written once, and checkpoints cannot be removed', () => {
+    const db = openDatabase(path.join(tempDir(), 'security.db'));
+    migrate(db);
+    const seal = db.prepare(`INSERT INTO activity_chain_seal (id, at, keyed_from_id, legacy_rows, legacy_end_hash, legacy_checkpoint_id, key_check, mac)
+      VALUES (?, '2026-01-01T00:00:00.000Z', 1, 0, 'h', 0, 'k', 'm')`);
+    assert.throws(() => seal.run(2), /CHECK/, 'only one seal');
+    seal.run(1);
+    assert.throws(() => db.prepare("UPDATE activity_chain_seal SET mac = 'forged'").run(), /written once/);
+    assert.throws(() => db.prepare('DELETE FROM activity_chain_seal').run(), /written once/);
+    db.prepare("INSERT INTO activity_checkpoints (at, up_to_id, last_hash, removed, mac) VALUES ('2026-01-01T00:00:00.000Z', 1, 'h', 1, 'm')").run();
+    assert.throws(() => db.prepare('DELETE FROM activity_checkpoints').run(), /append-only/);
+    assert.deepEqual(db.prepare('SELECT (SELECT mac FROM activity_chain_seal) AS seal, (SELECT count(*) FROM activity_checkpoints) AS checkpoints').get(),
+      { seal: 'm', checkpoints: 1 });
+    db.close();
+  });
 });
