@@ -128,7 +128,7 @@ export function createUsersRoutes(manage: UserManagement, activity: ActivityServ
   post('/transfer', 'users.transfer', (req, id) => {
     const to = Number(req.body?.manager_id);
     return manage.transferAccounts(actorOf(req), id, Number.isSafeInteger(to) ? to : 0);
-  }, 'The accounts were handed over.');
+  }, 'The workers were handed over.');
 
   router.get('/users/:id/terminate', allow('users.terminate'), (req, res) => {
     const actor = actorOf(req);
