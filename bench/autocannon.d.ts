@@ -1,4 +1,10 @@
 declare module 'autocannon' {
+  interface Request {
+    method?: string;
+    path?: string;
+    headers?: Record<string, string>;
+    body?: string;
+  }
   interface Options {
     url: string;
     connections?: number;
@@ -7,7 +13,7 @@ declare module 'autocannon' {
     method?: string;
     headers?: Record<string, string>;
     body?: string;
-    requests?: Array<{ method?: string; path?: string; headers?: Record<string, string>; body?: string }>;
+    requests?: Array<Request & { setupRequest?: (request: Request) => Request }>;
   }
   interface Histogram {
     average: number;
@@ -21,6 +27,7 @@ declare module 'autocannon' {
     errors: number;
     timeouts: number;
     '2xx': number;
+    statusCodeStats: Record<string, { count: number }>;
   }
   function autocannon(options: Options): Promise<Result>;
   export default autocannon;

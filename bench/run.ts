@@ -4,6 +4,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { dashboardBench } from './dashboard.js';
 import { dataSizeBench } from './data-size.js';
+import { loginFloodBench } from './login-flood.js';
 import { argon2Timings, commitRate } from './micro.js';
 import { loadWithoutKeepAlive } from './no-keepalive.js';
 import { apiLogin, ROOT, startProcess, type Server } from './servers.js';
@@ -89,6 +90,8 @@ async function main(): Promise<void> {
       () => fresh('bare Express POST /', bare.url + '/'),
       () => fresh('POST /auth/validate', app.url + '/auth/validate', bearer),
     ]));
+    for (const s of servers.splice(0)) await s.stop();
+    await loginFloodBench({ dataDir, seconds: Number(process.env.BENCH_FLOOD_SECONDS ?? 20) });
   } finally {
     for (const s of servers) await s.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });

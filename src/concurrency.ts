@@ -17,7 +17,7 @@ export function createLimiter(concurrency: number, maxQueued: number) {
     waiting.shift()?.();
   };
 
-  return async function run<T>(task: () => Promise<T>): Promise<T> {
+  async function run<T>(task: () => Promise<T>): Promise<T> {
     if (running >= concurrency) {
       if (waiting.length >= maxQueued) throw new QueueFullError();
       await new Promise<void>((resolve) => waiting.push(resolve));
@@ -28,5 +28,10 @@ export function createLimiter(concurrency: number, maxQueued: number) {
     } finally {
       release();
     }
-  };
+  }
+
+  /** True when the next task would be refused: callers can shed work before doing any. */
+  const isFull = () => running >= concurrency && waiting.length >= maxQueued;
+
+  return Object.assign(run, { isFull });
 }

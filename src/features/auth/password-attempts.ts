@@ -1,7 +1,7 @@
 import { QueueFullError } from '../../concurrency.js';
 import { ServiceBusy } from '../../http/errors.js';
 import type { Logger } from '../../http/logger.js';
-import { verifyAgainstDummy, verifyPassword, type PasswordVerdict } from './password.js';
+import { passwordChecksSaturated, verifyAgainstDummy, verifyPassword, type PasswordVerdict } from './password.js';
 import type { Attempt, Throttle } from './throttle.js';
 
 export type PasswordAttempt =
@@ -16,7 +16,13 @@ export type PasswordAttempt =
  */
 export function createPasswordAttempts(throttle: Throttle, logger: Logger, clock: () => number = Date.now) {
   const reportBusy = busyReporter(logger, clock);
+  const busy = () => {
+    reportBusy();
+    return new ServiceBusy();
+  };
   return async function attemptPassword(username: string, hash: string | null, password: string, ip: string): Promise<PasswordAttempt> {
+    // Shed before anything is written: a refused request must cost the database nothing.
+    if (passwordChecksSaturated()) throw busy();
     const reservation = throttle.reserve(username, ip);
     if (!reservation.ok) return { kind: 'throttled', retryAfterSeconds: reservation.retryAfterSeconds };
     try {
@@ -24,10 +30,7 @@ export function createPasswordAttempts(throttle: Throttle, logger: Logger, clock
       return { kind: 'checked', attempt: reservation.attempt, ...verdict };
     } catch (err) {
       reservation.attempt.settle('cancelled');
-      if (err instanceof QueueFullError) {
-        reportBusy();
-        throw new ServiceBusy();
-      }
+      if (err instanceof QueueFullError) throw busy();
       throw err;
     }
   };

@@ -16,6 +16,9 @@ const limit = createLimiter(2, 200);
  */
 const normalise = (password: string) => password.normalize('NFKC');
 
+/** True while a new password check would be refused at once. */
+export const passwordChecksSaturated = (): boolean => limit.isFull();
+
 export function hashPassword(password: string): Promise<string> {
   return limit(() => argon2.hash(normalise(password), HASH_OPTIONS));
 }
