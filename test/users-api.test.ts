@@ -353,6 +353,16 @@ describe('the decision and the write see the same roles', () => {
     assert.equal(resetEvents(worker.id), 0);
   });
 
+  test('a manager demoted while the new account’s password is being hashed creates nothing', async () => {
+    const manager = await insertUser(ctx.db, { role: 'manager', createdBy: admin.id });
+    const users = count(ctx.db, 'SELECT count(*) AS n FROM users');
+    const creating = ctx.services.manage.create(actorOf(manager, 'manager'), { username: 'raced-new-worker', password: 'a racing passphrase 7', role: 'worker' });
+    ctx.services.manage.changeRole(actorOf(admin, 'admin', true), manager.id, 'worker');
+    await assert.rejects(creating, (err: { status?: number }) => err.status === 403);
+    assert.equal(count(ctx.db, 'SELECT count(*) AS n FROM users'), users);
+    assert.equal(count(ctx.db, "SELECT count(*) AS n FROM activity_log WHERE action = 'user.create' AND user_id = ?", manager.id), 0);
+  });
+
   test('parallel resets by the creator and a promotion: every reset that landed came before the promotion', async () => {
     const manager = await insertUser(ctx.db, { role: 'manager', createdBy: admin.id });
     const worker = await insertUser(ctx.db, { role: 'worker', createdBy: manager.id });
