@@ -56,6 +56,10 @@ describe('the service as an operator runs it', () => {
     const owner = db.prepare('SELECT username, role, is_owner, must_change_password FROM users').all();
     db.close();
     assert.deepEqual(owner, [{ username: 'admin', role: 'admin', is_owner: 1, must_change_password: 1 }]);
+    const dbSeal = new Database(path.join(dir, 'security.db'), { readonly: true });
+    assert.deepEqual(dbSeal.prepare('SELECT keyed_from_id, legacy_rows FROM activity_chain_seal').all(), [{ keyed_from_id: 1, legacy_rows: 0 }],
+      'a new database is keyed from its first activity row');
+    dbSeal.close();
 
     const second = await start(env);
     assert.doesNotMatch(second.output(), /password:/, 'the password is not shown again');
