@@ -35,18 +35,20 @@ export async function seedContacts(dataDir: string, contacts: number, workerCoun
     workers.push({ id: Number(addUser.run(name, hash, 'worker', 0, i < 20 ? managerId : adminId, now, now).lastInsertRowid), name });
   }
 
-  const addContact = db.prepare('INSERT INTO contacts (id, phone, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)');
-  const addSource = db.prepare(`INSERT INTO contact_sources (scraped_by, contact_id, source_group, first_scraped_at, scraped_at)
-    VALUES (?, ?, ?, ?, ?)`);
+  const addContact = db.prepare('INSERT INTO contacts (id, phone, created_at, updated_at) VALUES (?, ?, ?, ?)');
+  // One source per contact, its id the contact's id times 2^20 (migration 006), named by its syncer.
+  const addSource = db.prepare(`INSERT INTO contact_sources (scraped_by, contact_id, source_group, id, name, named_at, first_scraped_at, scraped_at)
+    VALUES (?, ?, ?, ? * 1048576, ?, ?, ?, ?)`);
   const load = db.transaction((from: number, to: number) => {
     for (let id = from; id < to; id += 1) {
       const name = `${FIRST[id % FIRST.length]} ${LAST[(id * 7) % LAST.length]} ${id % 997}`;
-      addContact.run(id, `+34${String(600_000_000 + id * 37).slice(0, 9)}`, name, now, now);
-      addSource.run(workers[id % workers.length]!.id, id, `Group ${id % 50}`, now, now);
+      addContact.run(id, `+34${String(600_000_000 + id * 37).slice(0, 9)}`, now, now);
+      addSource.run(workers[id % workers.length]!.id, id, `Group ${id % 50}`, id, name, now, now, now);
     }
   });
   for (let from = 1; from <= contacts; from += 50_000) load(from, Math.min(contacts + 1, from + 50_000));
   db.exec("INSERT INTO contacts_fts (contacts_fts) VALUES ('rebuild')");
+  db.exec("INSERT INTO contact_names_fts (contact_names_fts) VALUES ('rebuild')");
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
   return { password, admin: 'bench-admin', manager: 'bench-manager', workers: workers.map((w) => w.name) };

@@ -26,6 +26,8 @@ export interface ContactFilters {
 export interface Plan {
   page: string;
   count: string;
+  /** For a search: every matching contact id, one pass (the page and the total come from it). */
+  hits?: string;
   params: Record<string, unknown>;
 }
 
@@ -104,6 +106,7 @@ export function plan(f: ContactFilters): Plan {
     return {
       page: `SELECT c.id, c.phone FROM contacts c WHERE c.id IN (${hits})${before} ${PAGE}`,
       count: `SELECT count(DISTINCT id) AS n FROM (${hits})`,
+      hits: `SELECT DISTINCT id FROM (${hits}) ORDER BY id DESC`,
       params,
     };
   }

@@ -85,8 +85,20 @@ export function createContactsRepo(db: Db) {
 
   function listPage(f: ContactFilters): Contact[] {
     const p = plan(f);
-    const rows = prepared(p.page).all(p.params) as Array<{ id: number; phone: string }>;
-    const { latest, named } = seenBy(rows.map((r) => r.id), f.scope);
+    return seen(prepared(p.page).all(p.params) as Array<{ id: number; phone: string }>, f.scope);
+  }
+
+  /** A search's page and total from one pass over its hits, instead of one pass for each. */
+  function searchWithTotal(f: ContactFilters, p: { hits: string; params: Record<string, unknown> }) {
+    const { limit: _l, offset: _o, ...params } = p.params;
+    const ids = prepared(p.hits).pluck().all(params) as number[];
+    const page = ids.slice(f.offset, f.offset + f.limit);
+    const rows = prepared('SELECT id, phone FROM contacts WHERE id IN (SELECT value FROM json_each(@ids)) ORDER BY id DESC').all({ ids: JSON.stringify(page) });
+    return { contacts: seen(rows as Array<{ id: number; phone: string }>, f.scope), total: ids.length };
+  }
+
+  function seen(rows: Array<{ id: number; phone: string }>, scope: number[] | null): Contact[] {
+    const { latest, named } = seenBy(rows.map((r) => r.id), scope);
     return rows.map((r) => {
       const s = latest.get(r.id);
       return { ...r, name: named.get(r.id)?.name ?? null, sourceGroup: s ? s.source_group || null : null, scrapedBy: s?.scraped_by ?? null, scrapedAt: s?.scraped_at ?? null };
@@ -126,8 +138,9 @@ export function createContactsRepo(db: Db) {
     },
     /** One page and the total under the same filters, planned once. */
     listWithTotal: (filters: ContactFilters): { contacts: Contact[]; total: number } => {
-      const f = withPlanHint(filters);
-      return { contacts: listPage(f), total: count(f) };
+      const f = withPlanHint({ ...filters, beforeId: undefined });
+      const p = plan(f);
+      return p.hits ? searchWithTotal(f, { hits: p.hits, params: p.params }) : { contacts: listPage(f), total: count(f) };
     },
     listPage: (filters: ContactFilters): Contact[] => listPage(withPlanHint(filters)),
     count: (f: Omit<ContactFilters, 'limit' | 'offset' | 'beforeId'>): number => count(withPlanHint({ ...f, limit: 0, offset: 0 })),
