@@ -22,7 +22,7 @@ describe('security headers', () => {
     assert.match(csp, /object-src 'none'/);
     assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
     assert.equal(res.headers['x-content-type-options'], 'nosniff');
-    assert.equal(res.headers['referrer-policy'], 'no-referrer');
+    assert.equal(res.headers['referrer-policy'], 'same-origin', 'no referrer to other sites; our own posts keep their Origin');
     assert.equal(res.headers['x-frame-options'], 'SAMEORIGIN');
     assert.equal(res.headers['x-powered-by'], undefined);
     assert.match(res.headers['cache-control'] ?? '', /no-store/);

@@ -11,6 +11,9 @@ import { createJsonLogger, type Logger } from '../src/http/logger.js';
 import { createSessionStore } from '../src/http/session.js';
 
 export const STRONG_PASSWORD = 'correct horse battery staple 42';
+// Random, so that the production checks (128 bits of estimated entropy) accept them too.
+export const TEST_JWT_SECRET = 'kMPNt_xpoTND1TAV5l-sNr6fc44oXrWIQAaVSmecBCgWk3DB6WRNcbrt4XBGe395';
+export const TEST_SESSION_SECRET = 'zp6TcmFWKzlKQFd3XkbHNSOg90lcqvGXClGGbS-k2ZpiceV784A1UHY9BpKA-zn1';
 
 export function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'nexus-test-'));
@@ -32,8 +35,8 @@ export async function makeTestApp(env: Env = {}): Promise<TestContext> {
   const config = loadConfig({
     NODE_ENV: 'test',
     DATA_DIR: dir,
-    JWT_SECRET_KEY: 'test-jwt-key-0123456789abcdefghijklmnopqrstuvwxyz',
-    SESSION_SECRET: 'test-session-key-0123456789abcdefghijklmnopqrstuvwxyz',
+    JWT_SECRET_KEY: TEST_JWT_SECRET,
+    SESSION_SECRET: TEST_SESSION_SECRET,
     BUSINESS_HOURS: '00:00-24:00',
     ...env,
   });

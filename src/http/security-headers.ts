@@ -21,7 +21,9 @@ export function securityHeaders(isProduction: boolean): RequestHandler {
       },
     },
     strictTransportSecurity: isProduction ? { maxAge: 31_536_000, includeSubDomains: true } : false,
-    referrerPolicy: { policy: 'no-referrer' },
+    // Not no-referrer: under it a browser sends `Origin: null` with our own form posts, which
+    // then cannot be told from a sandboxed frame's (see same-origin.ts). Other sites still get nothing.
+    referrerPolicy: { policy: 'same-origin' },
     crossOriginResourcePolicy: { policy: 'same-origin' },
   });
 }
