@@ -238,4 +238,21 @@ describe('hostile transport (issue 9, item 6)', () => {
       await own.close();
     }
   });
+
+  test('a failure after a streamed answer has begun cuts the connection, logged once, instead of leaving it hanging', async () => {
+    const own = await makeTestApp({ LOG_REQUESTS: 'false' });
+    try {
+      const admin = await insertUser(own.db, { role: 'admin' });
+      const agent = request.agent(own.app);
+      await signIn(agent, admin.username, admin.password);
+      // The CSV header goes out before the first rows are read; reading them then fails.
+      own.db.exec('ALTER TABLE contacts RENAME TO contacts_gone');
+      // The deadline only guards against the hang this test is about; the assertion is on the error.
+      const failure = await agent.get('/contacts.csv').timeout({ deadline: 10_000 }).then(() => null, (err: Error & { code?: string }) => err);
+      assert.ok(failure && failure.code !== 'ECONNABORTED', `the connection was cut, not left open: ${failure?.message}`);
+      assert.equal(own.logLines.filter((l) => l.includes('"level":"error"')).length, 1);
+    } finally {
+      await own.close();
+    }
+  });
 });

@@ -19,11 +19,16 @@ type Answer = (reply: ErrorReply, req: Request, res: Response) => void;
 
 /** What both surfaces do with an error: classify, log, record a refusal, then answer. */
 function errorHandler(logger: Logger, record: RecordRefusal | undefined, answer: Answer): ErrorRequestHandler {
-  return (err, req, res, next) => {
+  return (err, req, res, _next) => {
     const reply = describeError(err);
     report(logger, req, err, reply);
     recordIfRefused(record, req, res, reply);
-    if (res.headersSent) return next(err);
+    // Part of the answer is already out (a streamed CSV): it cannot turn into an error page, and
+    // ending it normally would pass a truncated file off as complete. Cut the connection instead.
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
     if (reply.retryAfterSeconds) res.set('Retry-After', String(reply.retryAfterSeconds));
     answer(reply, req, res);
   };

@@ -47,7 +47,7 @@ async function send(world: FuzzWorld, spec: RouteSpec, c: FuzzCase): Promise<{ r
   const panel = spec.surface === 'panel' ? world.panel(c.principal) : undefined;
   const client = panel ? panel.agent : request(world.server);
   const verb = c.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete' | 'patch';
-  const req = client[verb](url).timeout({ response: 15_000 });
+  const req = client[verb](url).timeout({ response: 15_000, deadline: 20_000 });
   const token = spec.surface === 'api' ? world.token(c.principal) : undefined;
   if (token) req.set('Authorization', `Bearer ${token}`);
   if (panel && c.csrf === 'header') req.set('X-CSRF-Token', panel.csrf);
@@ -125,7 +125,9 @@ export async function fuzzRoute(world: FuzzWorld, spec: RouteSpec, opts: { numRu
       result = r;
     } catch (err) {
       before = snapshot(world.ctx.db);
-      result = { status: 0, problems: [`no answer: ${String((err as Error)?.message ?? err)}`] };
+      // No answer means no request id to look up: the last error logged is the likely cause.
+      const lastError = world.ctx.logLines.filter((l) => l.includes('"level":"error"')).at(-1);
+      result = { status: 0, problems: [`no answer: ${String((err as Error)?.message ?? err)}`, ...(lastError ? [`log: ${lastError.slice(0, 1500)}`] : [])] };
     }
     stats.cases += 1;
     stats.statuses.set(result.status, (stats.statuses.get(result.status) ?? 0) + 1);
