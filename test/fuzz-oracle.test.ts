@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { describe, test } from 'node:test';
 import type { Response } from 'supertest';
+import { openDatabase } from '../src/db.js';
 import { changedTables, snapshot } from './fuzz/digest.js';
 import { fuzzRoute } from './fuzz/harness.js';
 import { answerProblems } from './fuzz/oracle.js';
@@ -53,7 +55,13 @@ describe('the fuzz oracle', () => {
       const user = await insertUser(ctx.db, { role: 'worker' });
       const users = snapshot(ctx.db);
       ctx.db.prepare('UPDATE users SET must_change_password = 1 WHERE id = ?').run(user.id);
-      assert.deepEqual(changedTables(users, snapshot(ctx.db)), ['users']);
+      assert.deepEqual(changedTables(users, snapshot(ctx.db, users)), ['users']);
+      // A write through another connection (contacts and messages have their own) is seen too.
+      const other = openDatabase(path.join(ctx.dir, 'security.db'));
+      const unchanged = snapshot(ctx.db);
+      other.prepare('UPDATE users SET must_change_password = 0 WHERE id = ?').run(user.id);
+      other.close();
+      assert.deepEqual(changedTables(unchanged, snapshot(ctx.db, unchanged)), ['users']);
     } finally {
       await ctx.close();
     }

@@ -30,21 +30,38 @@ function tableNames(db: Db): string[] {
 
 const bigints = (_key: string, v: unknown) => (typeof v === 'bigint' ? String(v) : v);
 
-export type Snapshot = Map<string, string>;
+export interface Snapshot {
+  /** Rows written through this connection, and commits by others (the data connection). */
+  mark: string;
+  tables: Map<string, string>;
+}
 
-/** One hash per table; an unchanged table scans in the same order, so no ORDER BY is needed. */
-export function snapshot(db: Db, skip: readonly string[] = []): Snapshot {
-  const out: Snapshot = new Map();
+/**
+ * total_changes() counts every row this connection wrote (triggers included, rolled back or
+ * not); data_version moves whenever another connection commits. Both still: nothing was written.
+ */
+function writeMark(db: Db): string {
+  const row = db.prepare('SELECT total_changes() AS n').get() as { n: number };
+  return `${row.n}:${String(db.pragma('data_version', { simple: true }))}`;
+}
+
+/**
+ * One hash per table (an unchanged table scans in the same order, so no ORDER BY). When nothing
+ * was written since `previous`, that snapshot is returned as it is, which spares most refusals.
+ */
+export function snapshot(db: Db, previous?: Snapshot): Snapshot {
+  const mark = writeMark(db);
+  if (previous?.mark === mark) return previous;
+  const tables = new Map<string, string>();
   for (const name of tableNames(db)) {
-    if (skip.includes(name)) continue;
     const rows = db.prepare(PARTIAL[name] ?? `SELECT * FROM "${name}"`).raw().all();
-    out.set(name, crypto.createHash('sha256').update(JSON.stringify(rows, bigints)).digest('hex'));
+    tables.set(name, crypto.createHash('sha256').update(JSON.stringify(rows, bigints)).digest('hex'));
   }
-  return out;
+  return { mark: writeMark(db), tables };
 }
 
 /** The tables whose digest differs (a table that appeared or vanished counts too). */
 export function changedTables(before: Snapshot, after: Snapshot): string[] {
-  const names = new Set([...before.keys(), ...after.keys()]);
-  return [...names].filter((n) => before.get(n) !== after.get(n));
+  const names = new Set([...before.tables.keys(), ...after.tables.keys()]);
+  return [...names].filter((n) => before.tables.get(n) !== after.tables.get(n));
 }

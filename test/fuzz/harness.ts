@@ -76,13 +76,13 @@ export async function runCase(world: FuzzWorld, spec: RouteSpec, c: FuzzCase, be
     const id = String(res.headers['x-request-id'] ?? '');
     problems.push(...world.ctx.logLines.filter((l) => id && l.includes(id)).map((l) => `log: ${l.slice(0, 1500)}`));
   }
-  let after = snapshot(world.ctx.db);
+  let after = snapshot(world.ctx.db, before);
   if (res.status >= 400) {
     const changed = changedTables(before, after).filter((t) => !(spec.checksPassword && PASSWORD_CHECKED_TABLES.includes(t)));
     if (changed.length) problems.push(`refused with ${res.status} but changed ${changed.join(', ')}`);
   } else if (c.method !== 'GET') {
     await world.ensureLive();
-    after = snapshot(world.ctx.db);
+    after = snapshot(world.ctx.db, after);
   }
   return { status: res.status, problems, after };
 }
@@ -124,7 +124,7 @@ export async function fuzzRoute(world: FuzzWorld, spec: RouteSpec, opts: { numRu
       before = r.after;
       result = r;
     } catch (err) {
-      before = snapshot(world.ctx.db);
+      before = snapshot(world.ctx.db, before);
       // No answer means no request id to look up: the last error logged is the likely cause.
       const lastError = world.ctx.logLines.filter((l) => l.includes('"level":"error"')).at(-1);
       result = { status: 0, problems: [`no answer: ${String((err as Error)?.message ?? err)}`, ...(lastError ? [`log: ${lastError.slice(0, 1500)}`] : [])] };
