@@ -7,7 +7,7 @@ import { changedTables, snapshot } from './fuzz/digest.js';
 import { fuzzRoute } from './fuzz/harness.js';
 import { answerProblems } from './fuzz/oracle.js';
 import { API_ROUTES, mountedRoutes, PANEL_ROUTES } from './fuzz/routes.js';
-import { FuzzWorld } from './fuzz/world.js';
+import { createFuzzWorld } from './fuzz/world.js';
 import { insertUser, makeTestApp } from './helpers.js';
 
 // The fuzz passes only if its checks can fail: each one is shown failing here.
@@ -79,7 +79,7 @@ describe('the fuzz oracle', () => {
   });
 
   test('a route that answers 500 fails its property, naming the case and the logged error', async () => {
-    const world = await FuzzWorld.create();
+    const world = await createFuzzWorld();
     try {
       world.ctx.db.exec('ALTER TABLE users RENAME COLUMN is_active TO broken_column');
       const me = API_ROUTES.find((r) => r.key === 'GET /auth/me')!;

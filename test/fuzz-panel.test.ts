@@ -3,17 +3,17 @@ import { after, before, describe, test } from 'node:test';
 import { fuzzRoute, seedFor } from './fuzz/harness.js';
 import { PANEL_ROUTES, isApiRoute, mountedRoutes } from './fuzz/routes.js';
 import { FUZZ_RUNS, FUZZ_SEED } from './fuzz/settings.js';
-import { FuzzWorld } from './fuzz/world.js';
+import { createFuzzWorld, type FuzzWorld } from './fuzz/world.js';
 
 let world: FuzzWorld;
 before(async () => {
-  world = await FuzzWorld.create();
+  world = await createFuzzWorld();
 });
 after(() => world.close());
 
 describe('fuzz: every panel page and form, signed in (admin, manager) with a CSRF token, and anonymous', () => {
   test('every mounted panel route has a fuzz entry, and every entry is mounted', () => {
-    const mounted = mountedRoutes(world.app).filter((key) => !isApiRoute(key));
+    const mounted = mountedRoutes(world.ctx.app).filter((key) => !isApiRoute(key));
     assert.deepEqual(mounted, PANEL_ROUTES.map((r) => r.key).sort());
   });
 

@@ -7,14 +7,14 @@
  */
 import { fuzzRoute, seedFor, type RouteStats } from './harness.js';
 import { API_ROUTES, mountedRoutes, PANEL_ROUTES, type RouteSpec } from './routes.js';
-import { FuzzWorld } from './world.js';
+import { createFuzzWorld } from './world.js';
 
 const runs = Number(process.env.FUZZ_RUNS ?? 1000);
 const seed = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
 const only = process.env.FUZZ_ROUTES ?? '';
 
 async function fuzzSurface(routes: RouteSpec[]): Promise<RouteStats[]> {
-  const world = await FuzzWorld.create();
+  const world = await createFuzzWorld();
   try {
     const out: RouteStats[] = [];
     for (const spec of routes.filter((r) => r.key.includes(only))) {
@@ -41,9 +41,9 @@ function table(rows: RouteStats[]): string {
 
 async function main(): Promise<number> {
   console.log(`fuzz: ${runs} cases per route, seed ${seed} (FUZZ_SEED=${seed} replays this run)`);
-  const probe = await FuzzWorld.create();
+  const probe = await createFuzzWorld();
   const known = new Set([...API_ROUTES, ...PANEL_ROUTES].map((r) => r.key));
-  const unknown = mountedRoutes(probe.app).filter((k) => !known.has(k));
+  const unknown = mountedRoutes(probe.ctx.app).filter((k) => !known.has(k));
   await probe.close();
   if (unknown.length) console.log(`routes without a fuzz entry (add them to test/fuzz/routes.ts): ${unknown.join(', ')}`);
   const rows = [...await fuzzSurface(API_ROUTES), ...await fuzzSurface(PANEL_ROUTES)];
