@@ -89,34 +89,42 @@ function createFixtures(ctx: TestContext, server: http.Server, secrets: Set<stri
     return { agent, csrf: csrfFrom((await agent.get('/dashboard')).text) };
   }
 
-  /**
-   * A bearer token (and, but for workers, a panel session) for the account; false if it cannot
-   * sign in. The token comes from the sign-in service, not POST /auth/login, so a per-IP cap the
-   * fuzz has spent on that route does not keep the fixtures out.
-   */
-  async function signInAs(role: Role, user: Account): Promise<boolean> {
+  /** A bearer token from the sign-in service, not POST /auth/login: a per-IP cap the fuzz spent there does not apply. */
+  async function newToken(role: Role, user: Account): Promise<string | undefined> {
     const login = await ctx.services.tokens.login(user.username, user.password, { ip: '127.0.0.2', userAgent: 'fuzz fixtures' });
-    if (login.kind !== 'ok' || login.user.role !== role || login.user.mustChangePassword) return false;
+    if (login.kind !== 'ok' || login.user.role !== role || login.user.mustChangePassword) return undefined;
     secrets.add(login.accessToken).add(login.refreshToken);
-    const panel = role === 'worker' ? {} : await panelSession(user);
-    if (!panel) return false;
-    signed.set(role, { user, token: login.accessToken, ...panel });
+    return login.accessToken;
+  }
+
+  /** A token and (but for workers) a panel session for the account; false if it cannot sign in. */
+  async function signInAs(role: Role, user: Account): Promise<boolean> {
+    const token = await newToken(role, user);
+    const panel = token && role !== 'worker' ? await panelSession(user) : {};
+    if (!token || !panel) return false;
+    signed.set(role, { user, token, ...panel });
     return true;
   }
 
-  async function isLive(role: Role, s: Signed): Promise<boolean> {
+  /** Renews what a case ended (the token, the session, or both); false if the account cannot sign in. */
+  async function revive(role: Role, s: Signed): Promise<boolean> {
     const me = await request(server).get('/auth/me').set('Authorization', `Bearer ${s.token}`);
-    if (me.status !== 200 || me.body.role !== role) return false;
+    if (me.status !== 200 || me.body.role !== role) {
+      const token = await newToken(role, s.user);
+      if (!token) return false;
+      s.token = token;
+    }
     // /account answers 200 only to a live session with no password change pending.
-    return !s.agent || (await s.agent.get('/account')).status === 200;
+    if (!s.agent || (await s.agent.get('/account')).status === 200) return true;
+    const panel = await panelSession(s.user);
+    if (panel) Object.assign(s, panel);
+    return panel !== undefined;
   }
 
-  /** The same account signs in again; if it cannot (terminated, renamed, new password or role), a new one. */
+  /** Each fixture revived; one whose account was terminated, renamed, reset or moved is replaced. */
   async function ensureLive(): Promise<void> {
     for (const role of ROLES) {
-      const s = signed.get(role)!;
-      if (await isLive(role, s)) continue;
-      if (await signInAs(role, s.user)) continue;
+      if (await revive(role, signed.get(role)!)) continue;
       if (!(await signInAs(role, await newAccount(role)))) throw new Error(`the new ${role} fixture could not sign in`);
     }
   }
