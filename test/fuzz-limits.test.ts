@@ -25,8 +25,10 @@ describe('fuzz with the real limits', () => {
       await request(world.server).post('/api/messages/log').set(worker).send({ recipient_phone: '+34 612 345 678', message_content: `m${i}` });
     }
     const seen = new Set<number>();
-    for (const key of ['POST /auth/login', 'POST /api/messages/log', 'POST /api/messages/bulk-log', 'POST /login', 'POST /logout']) {
-      const stats = await fuzzRoute(world, spec(key), { numRuns: FUZZ_RUNS, seed: seedFor(key, FUZZ_SEED), collect: false });
+    // No sign-out route here: reviving the panel fixtures signs in again, which the real cap of
+    // 60 panel sign-ins a minute would soon refuse; and at most 20 cases, whatever FUZZ_RUNS says.
+    for (const key of ['POST /auth/login', 'POST /api/messages/log', 'POST /api/messages/bulk-log', 'POST /login']) {
+      const stats = await fuzzRoute(world, spec(key), { numRuns: Math.min(FUZZ_RUNS, 20), seed: seedFor(key, FUZZ_SEED), collect: false });
       for (const status of stats.statuses.keys()) seen.add(status);
     }
     assert.ok(seen.has(429), `the limits were met: ${[...seen].join(', ')}`);
