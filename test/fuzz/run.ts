@@ -4,6 +4,7 @@
  *   FUZZ_RUNS   cases per route (default 1000)
  *   FUZZ_SEED   replay a run (the seed is printed first)
  *   FUZZ_ROUTES only routes whose "METHOD /path" contains this text
+ *   FUZZ_SURFACE api or panel, to run just one surface (two runs can then share the work)
  */
 import { fuzzRoute, seedFor, type RouteStats } from './harness.js';
 import { API_ROUTES, mountedRoutes, PANEL_ROUTES, type RouteSpec } from './routes.js';
@@ -12,6 +13,7 @@ import { createFuzzWorld } from './world.js';
 const runs = Number(process.env.FUZZ_RUNS ?? 1000);
 const seed = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
 const only = process.env.FUZZ_ROUTES ?? '';
+const surface = process.env.FUZZ_SURFACE ?? '';
 
 async function fuzzSurface(routes: RouteSpec[]): Promise<RouteStats[]> {
   const world = await createFuzzWorld();
@@ -46,7 +48,7 @@ async function main(): Promise<number> {
   const unknown = mountedRoutes(probe.ctx.app).filter((k) => !known.has(k));
   await probe.close();
   if (unknown.length) console.log(`routes without a fuzz entry (add them to test/fuzz/routes.ts): ${unknown.join(', ')}`);
-  const rows = [...await fuzzSurface(API_ROUTES), ...await fuzzSurface(PANEL_ROUTES)];
+  const rows = [...surface !== 'panel' ? await fuzzSurface(API_ROUTES) : [], ...surface !== 'api' ? await fuzzSurface(PANEL_ROUTES) : []];
   console.log(table(rows));
   for (const r of rows.filter((x) => x.examples.length)) console.log(`\n${r.key}\n  ${r.examples.join('\n  ')}`);
   return unknown.length || rows.some((r) => r.failures) ? 1 : 0;
