@@ -30,7 +30,7 @@ export function requestContext(logger: Logger, logRequests: boolean): RequestHan
   };
 }
 
-/** Whether the request frames a body at all (the test body-parser itself uses). */
+/** Whether the request frames a body at all: the same test body-parser applies. */
 const hasBody = (req: Request) => req.headers['transfer-encoding'] !== undefined || req.headers['content-length'] !== undefined;
 
 /**
