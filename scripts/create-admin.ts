@@ -5,7 +5,6 @@ import { createEventsRepo } from '../src/features/activity/activity.log.js';
 import { createPasswordAttempts } from '../src/features/auth/password-attempts.js';
 import { createThrottle } from '../src/features/auth/throttle.js';
 import { createUsersService } from '../src/features/users/users.service.js';
-import { createJsonLogger } from '../src/http/logger.js';
 import { HttpError } from '../src/http/errors.js';
 import { exitWith, openForScript } from './cli.js';
 
@@ -55,7 +54,7 @@ async function main(): Promise<void> {
 
   const { config, db } = openForScript();
   try {
-    const attemptPassword = createPasswordAttempts(createThrottle(db, config.throttle, config.sessionSecret), createJsonLogger());
+    const attemptPassword = createPasswordAttempts(createThrottle(db, config.throttle, config.sessionSecret));
     const users = createUsersService(db, { passwordRequireClasses: config.passwordRequireClasses, events: createEventsRepo(db, config.activity), attemptPassword });
     const admin = await users.createAdmin({ username: values.username, password });
     process.stdout.write(`created admin "${admin.username}" (id ${admin.id})${admin.isOwner ? ' as the owner' : ''}\n`);

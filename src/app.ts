@@ -40,7 +40,7 @@ export function createServices(deps: AppDeps) {
   const { config, db } = deps;
   const events = createEventsRepo(db, config.activity, deps.clock);
   const throttle = createThrottle(db, config.throttle, config.sessionSecret, deps.clock);
-  const attemptPassword = createPasswordAttempts(throttle, deps.logger);
+  const attemptPassword = createPasswordAttempts(throttle);
   const users = createUsersService(db, { passwordRequireClasses: config.passwordRequireClasses, events, attemptPassword });
   const auth = createAuthService(db, users.repo, attemptPassword, events);
   const signer = createTokenSigner(config.jwtSecret, deps.clock);

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { count, csrfFrom, makeTestApp } from './helpers.js';
+import request from 'supertest';
+import { hashPassword } from '../src/features/auth/password.js';
+import { count, csrfFrom, insertUser, makeTestApp } from './helpers.js';
 import { postJson, serve, statuses } from './parallel.js';
 
 // Two argon2 checks run at a time and 200 wait (src/features/auth/password.ts); past that a
@@ -50,10 +52,38 @@ test('a sign-in flood past the argon2 queue answers 503 busy on both surfaces, w
     assert.equal(count(ctx.db, 'SELECT coalesce(sum(failures), 0) AS n FROM login_throttle WHERE scope = ?', 'ip'), byStatus[401],
       'a shed sign-in spends no budget');
     assert.ok(!ctx.logLines.some((line) => /stack|"level":"error"/.test(line)), 'no error and no stack in the log');
-    const warnings = ctx.logLines.filter((line) => line.includes('argon2 queue is full'));
+    const warnings = ctx.logLines.filter((line) => line.includes('password checker is saturated'));
     assert.ok(warnings.length >= 1 && warnings.length <= 3, `at most one warn line a second (${warnings.length})`);
   } finally {
     await server.close();
+    await ctx.close();
+  }
+});
+
+test('every route that hashes a password answers 503 busy while the checker is saturated, and writes nothing', async () => {
+  const ctx = await makeTestApp();
+  try {
+    const admin = await insertUser(ctx.db, { role: 'admin' });
+    const signedIn = await request(ctx.app).post('/auth/login').send({ username: admin.username, password: admin.password });
+    const auth = `Bearer ${signedIn.body.access_token as string}`;
+    // Fill the pool (2 running, 200 waiting), as a flood would.
+    const filling = Array.from({ length: 202 }, () => hashPassword('someone else is signing in'));
+    const users = count(ctx.db, 'SELECT count(*) AS n FROM users');
+    const create = await request(ctx.app).post('/api/users').set('Authorization', auth)
+      .send({ username: 'made-in-a-flood', password: 'a long enough passphrase', role: 'worker' });
+    const own = await request(ctx.app).post('/auth/password').set('Authorization', auth)
+      .send({ current_password: admin.password, new_password: 'another long passphrase' });
+    await Promise.all(filling);
+    for (const res of [create, own]) {
+      assert.equal(res.status, 503);
+      assert.deepEqual(res.body, { error: 'Service busy, retry shortly', code: 'busy' });
+      assert.equal(res.headers['retry-after'], '1');
+    }
+    assert.equal(count(ctx.db, 'SELECT count(*) AS n FROM users'), users, 'nobody was created');
+    assert.equal(count(ctx.db, 'SELECT coalesce(sum(in_flight), 0) AS n FROM login_throttle'), 0);
+    assert.equal(count(ctx.db, "SELECT count(*) AS n FROM activity_log WHERE action = 'password.change'"), 0);
+    assert.ok(!ctx.logLines.some((line) => /"level":"error"|stack/.test(line)), 'no error and no stack in the log');
+  } finally {
     await ctx.close();
   }
 });

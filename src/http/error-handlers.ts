@@ -9,7 +9,24 @@ function recordIfRefused(record: RecordRefusal | undefined, req: Request, res: R
   else if (reply.status === 403) record(req, res, 'access.denied', reply.status);
 }
 
+/**
+ * Shed load (503 busy) is logged as one warn line a second at most, with how many requests
+ * were shed since the last line; both surfaces share the count through their logger.
+ */
+const shedding = new WeakMap<Logger, { lastAt: number; shed: number }>();
+
+function reportShed(logger: Logger): void {
+  const state = shedding.get(logger) ?? { lastAt: -Infinity, shed: 0 };
+  shedding.set(logger, state);
+  state.shed += 1;
+  if (Date.now() - state.lastAt < 1000) return;
+  logger.warn('requests shed: the password checker is saturated', { shed: state.shed });
+  state.lastAt = Date.now();
+  state.shed = 0;
+}
+
 function report(logger: Logger, req: Request, err: unknown, reply: ErrorReply): void {
+  if (reply.code === 'busy') reportShed(logger);
   if (!reply.unexpected) return;
   const e = err instanceof Error ? err : new Error(String(err));
   logger.error('unhandled error', { id: req.id, method: req.method, path: req.path, error: e.message, stack: e.stack });

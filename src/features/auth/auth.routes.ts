@@ -1,5 +1,4 @@
 import { Router, type Response } from 'express';
-import { ServiceBusy } from '../../http/errors.js';
 import { allow } from '../../http/panel-auth.js';
 import { sessionRef } from '../../http/refusals.js';
 import { destroySession, regenerateSession } from '../../http/session.js';
@@ -51,15 +50,7 @@ export function createAuthRoutes(auth: AuthService, options: AuthRoutesOptions):
     if (!parsed.success) return renderLogin(res, 400, { username, errors: fieldErrors(parsed.error) });
 
     const outcome = await auth.authenticate(parsed.data.username, parsed.data.password,
-      { ip: req.ip ?? 'unknown', userAgent: req.get('user-agent') ?? null, channel: 'panel', requires: 'panel.enter' })
-      .catch((err: unknown) => {
-        if (!(err instanceof ServiceBusy)) throw err;
-        return { kind: 'busy' as const, retryAfterSeconds: err.extra.retryAfterSeconds ?? 1 };
-      });
-    if (outcome.kind === 'busy') {
-      res.set('Retry-After', String(outcome.retryAfterSeconds));
-      return renderLogin(res, 503, { username, message: 'Service busy, retry shortly.' });
-    }
+      { ip: req.ip ?? 'unknown', userAgent: req.get('user-agent') ?? null, channel: 'panel', requires: 'panel.enter' });
     if (outcome.kind === 'throttled') return tooMany(res, outcome.retryAfterSeconds);
     if (outcome.kind === 'invalid') return renderLogin(res, 401, { username, message: INVALID });
     if (outcome.kind === 'forbidden') {
