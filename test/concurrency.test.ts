@@ -84,6 +84,19 @@ describe('the sign-in budget under parallel guesses', () => {
       assert.ok(ip.locked_until);
     }));
 
+  test('addresses of one IPv6 /56 share one per-IP budget, and an IPv4-mapped address is its IPv4 address', () =>
+    withServer({ TRUST_PROXY: '1', LOGIN_MAX_FAILURES_PER_IP: '5' }, async (ctx, server) => {
+      const from = (address: string, i: number) =>
+        postJson(`${server.url}/auth/login`, { username: `spray-${address}-${i}`, password: 'a guess' }, { 'x-forwarded-for': address });
+      const v6 = await Promise.all(Array.from({ length: 12 }, (_, i) => from(`2001:db8:1:2${i.toString(16)}::${i + 1}`, i)));
+      assert.deepEqual(statuses(v6), { 401: 5, 429: 7 });
+      const v4 = [];
+      for (const [i, address] of ['198.51.100.7', '::ffff:198.51.100.7', '::ffff:c633:6407'].entries()) v4.push(await from(address, i));
+      for (let i = 3; i < 7; i += 1) v4.push(await from('198.51.100.7', i));
+      assert.deepEqual(statuses(v4), { 401: 5, 429: 2 });
+      assert.equal(count(ctx.db, "SELECT count(*) AS n FROM login_throttle WHERE scope = 'ip'"), 2, 'one row per client network');
+    }));
+
   test('the panel form keeps the same budget under parallel posts', () =>
     withServer({}, async (ctx, server) => {
       const admin = await insertUser(ctx.db, { role: 'admin' });

@@ -117,3 +117,29 @@ describe('anonymous refusals cannot flood the activity log', () => {
   });
 
 });
+
+describe('anonymous refusals from many addresses', () => {
+  test('400 forged posts from 200 networks write at most 20 rows at once and at most 123 for the minute, and count every one', async () => {
+    const own = await makeTestApp({ TRUST_PROXY: '1' });
+    const site = await serve(own.app);
+    try {
+      const before = count(own.db, 'SELECT count(*) AS n FROM activity_log');
+      const post = (i: number) => fetch(`${site.url}/users/1/terminate`, { method: 'POST', redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': `2001:db8:0:${(i % 200).toString(16)}00::1` },
+        body: '_csrf=forged' });
+      const answers = await Promise.all(Array.from({ length: 400 }, (_, i) => post(i)));
+      assert.deepEqual(statuses(answers), { 403: 400 });
+      assert.equal(count(own.db, 'SELECT count(*) AS n FROM activity_log') - before, 20, 'the first 20 clients are written at once');
+      own.clock.now += 61_000;
+      own.services.refusals.flush();
+      const rows = own.db.prepare("SELECT detail FROM activity_log WHERE action = 'csrf.failed' AND id > ?").all(before) as Array<{ detail: string }>;
+      assert.equal(rows.length, 20 + 100 + 1, 'immediate rows, the 100 busiest clients, and the others together');
+      const counted = rows.map((r) => JSON.parse(r.detail) as { count: number; clients?: number });
+      assert.equal(counted.reduce((sum, d) => sum + d.count, 0), 400, 'every refusal is counted once');
+      assert.equal(counted.find((d) => d.clients)?.clients, 100, 'the row for the other 100 clients says how many it covers');
+    } finally {
+      await site.close();
+      await own.close();
+    }
+  });
+});

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { EventsRepo } from '../features/activity/activity.log.js';
 import type { TokenPrincipal } from '../features/auth/token-auth.service.js';
+import { clientKey } from './client-key.js';
 
 /** A panel session as the activity log refers to it: a hash of its id, never the id. */
 export function sessionRef(req: Request): string | null {
@@ -13,60 +14,84 @@ export type RecordRefusal = (req: Request, res: Response, action: RefusalKind, s
 
 export interface RefusalRecorder {
   record: RecordRefusal;
-  /** Writes the counts of the minutes that have ended (all of them with `everything`). */
+  /** Writes the last minute's counts once it is over (at once with `everything`, at shutdown). */
   flush(everything?: boolean): void;
 }
 
 const MINUTE_MS = 60_000;
+// Rows an anonymous flood can cause per minute, however many addresses it comes from: the
+// first refusal of this many clients at once, then this many per-client counts, then one
+// "other clients" row per kind.
+const IMMEDIATE_PER_MINUTE = 20;
+const COUNTED_PER_MINUTE = 100;
+const TRACKED_PER_MINUTE = 10_000;
 
 interface Tally {
-  ip: string | null;
+  client: string | null;
   action: RefusalKind;
-  minute: number;
+  /** Refusals not written yet. */
   count: number;
+  clients: number;
   statuses: Set<number>;
   paths: Set<string>;
 }
 
 /**
  * Writes refused requests (403, CSRF failure, 429) to the activity log, with who and where. A
- * signed-in caller's refusals are written one by one. An anonymous client's are aggregated per
- * IP, kind and minute, so a flood cannot fill the log: the first is written at once (count 1),
- * the rest of that minute as one row with their count when the minute is over.
+ * signed-in caller's refusals are written one by one. An anonymous client's are counted per
+ * client (see client-key.ts), kind and minute, so that a flood cannot fill the log: the first
+ * is written at once (count 1), the rest of the minute as one row with its count once the
+ * minute is over.
  */
 export function createRefusalRecorder(events: EventsRepo, clock: () => number = Date.now): RefusalRecorder {
-  const tallies = new Map<string, Tally>();
+  let minute = Math.floor(clock() / MINUTE_MS);
+  let tallies = new Map<string, Tally>();
+  let immediate = 0;
 
-  const write = (t: Tally, count: number) => events.record({
-    action: t.action, outcome: 'denied', ip: t.ip,
-    detail: { anonymous: true, count, minute: new Date(t.minute * MINUTE_MS).toISOString(),
-      statuses: [...t.statuses].join(','), paths: [...t.paths].join(' ').slice(0, 200) },
+  const write = (t: Tally, at: number) => events.record({
+    action: t.action, outcome: 'denied', ip: t.client,
+    detail: { anonymous: true, count: t.count, minute: new Date(at * MINUTE_MS).toISOString(), statuses: [...t.statuses].join(','),
+      paths: [...t.paths].join(' ').slice(0, 200), ...(t.clients > 1 ? { clients: t.clients } : {}) },
   });
 
-  function flush(everything = false): void {
-    const minute = Math.floor(clock() / MINUTE_MS);
-    for (const [key, t] of tallies) {
-      if (!everything && t.minute === minute) continue;
-      tallies.delete(key);
-      if (t.count > 1) write(t, t.count - 1);
+  /** Writes what the finished minute counted: the busiest clients one by one, the rest together. */
+  function closeMinute(next: number): void {
+    const counted = [...tallies.values()].filter((t) => t.count > 0).sort((a, b) => b.count - a.count);
+    const others = new Map<RefusalKind, Tally>();
+    for (const t of counted.slice(COUNTED_PER_MINUTE)) {
+      const o = others.get(t.action) ?? { ...t, client: null, count: 0, clients: 0, statuses: new Set(), paths: new Set() };
+      Object.assign(o, { count: o.count + t.count, clients: o.clients + t.clients });
+      t.statuses.forEach((x) => o.statuses.add(x));
+      others.set(t.action, o);
     }
+    for (const t of [...counted.slice(0, COUNTED_PER_MINUTE), ...others.values()]) write(t, minute);
+    tallies = new Map();
+    immediate = 0;
+    minute = next;
+  }
+
+  function flush(everything = false): void {
+    const now = Math.floor(clock() / MINUTE_MS);
+    if (everything || now !== minute) closeMinute(now);
   }
 
   function recordAnonymous(req: Request, action: RefusalKind, status: number): void {
     flush();
-    const minute = Math.floor(clock() / MINUTE_MS);
-    const key = `${req.ip ?? ''}\u0000${action}`;
-    const path = req.originalUrl.split('?', 1)[0]!.slice(0, 64);
-    const tally = tallies.get(key);
-    if (tally) {
-      tally.count += 1;
-      tally.statuses.add(status);
-      if (tally.paths.size < 5) tally.paths.add(path);
-      return;
+    const client = tallies.size < TRACKED_PER_MINUTE ? clientKey(req.ip) : null;
+    const key = `${client ?? '*'}\u0000${action}`;
+    let tally = tallies.get(key);
+    if (!tally) {
+      tally = { client, action, count: 0, clients: 1, statuses: new Set(), paths: new Set() };
+      tallies.set(key, tally);
+      if (client !== null && immediate < IMMEDIATE_PER_MINUTE) {
+        immediate += 1;
+        write({ ...tally, count: 1, statuses: new Set([status]), paths: new Set([pathOf(req)]) }, minute);
+        return;
+      }
     }
-    const first: Tally = { ip: req.ip ?? null, action, minute, count: 1, statuses: new Set([status]), paths: new Set([path]) };
-    tallies.set(key, first);
-    write(first, 1);
+    tally.count += 1;
+    tally.statuses.add(status);
+    if (tally.paths.size < 5) tally.paths.add(pathOf(req));
   }
 
   const record: RecordRefusal = (req, res, action, status) => {
@@ -79,9 +104,11 @@ export function createRefusalRecorder(events: EventsRepo, clock: () => number = 
       username: user?.username ?? principal?.username ?? null,
       loginRef: principal?.loginId ?? sessionRef(req),
       ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null,
-      detail: { method: req.method, path: req.originalUrl.split('?', 1)[0]!, status },
+      detail: { method: req.method, path: pathOf(req), status },
     });
   };
 
   return { record, flush };
 }
+
+const pathOf = (req: Request) => req.originalUrl.split('?', 1)[0]!.slice(0, 64);

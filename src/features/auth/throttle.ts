@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import type { Db } from '../../db.js';
+import { clientKey } from '../../http/client-key.js';
 import { createThrottleRepo, type ThrottleScope, type ThrottleState } from './throttle.repo.js';
 
 export interface ThrottleSettings {
@@ -38,7 +39,7 @@ export function createThrottle(db: Db, settings: ThrottleSettings, keySecret: st
 
   const keys = (username: string, ip: string): Array<[ThrottleScope, string, number]> => [
     ['account', accountKey(username), settings.maxFailuresPerAccount],
-    ['ip', ip, settings.maxFailuresPerIp],
+    ['ip', clientKey(ip), settings.maxFailuresPerIp],
   ];
 
   /** The row as it stands now: a finished window starts afresh, an idle day forgets past locks. */
