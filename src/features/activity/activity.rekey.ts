@@ -12,11 +12,13 @@ const GUARDS = ['activity_log_no_update', 'activity_checkpoints_no_update', 'act
  * and the seal get new MACs, in one transaction. Rows before the seal keep their SHA-256.
  */
 export function rekeyChain(db: Db, from: ChainStore, to: ChainStore): ChainProblem | null {
-  const problem = verifyChain(db, from);
-  if (problem) return problem;
-  const seal = from.readSeal();
-  if (!seal) return null;
-  db.transaction(() => {
+  // One IMMEDIATE transaction from the check to the last MAC: no writer can slip a row in
+  // between, so what is re-signed is exactly what was verified.
+  return db.transaction((): ChainProblem | null => {
+    const problem = verifyChain(db, from);
+    if (problem) return problem;
+    const seal = from.readSeal();
+    if (!seal) return null;
     const guards = GUARDS.map((name) => db.prepare<[string], string>("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?")
       .pluck().get(name)!);
     for (const name of GUARDS) db.exec(`DROP TRIGGER ${name}`);
@@ -35,6 +37,8 @@ export function rekeyChain(db: Db, from: ChainStore, to: ChainStore): ChainProbl
     const { id: _id, mac: _mac, ...content } = { ...seal, key_check: to.macs.keyCheck };
     db.prepare('UPDATE activity_chain_seal SET key_check = @key_check, mac = @mac WHERE id = 1').run({ key_check: content.key_check, mac: to.macs.seal(content) });
     for (const sql of guards) db.exec(sql);
+    const after = verifyChain(db, to);
+    if (after) throw new Error(`the re-keyed chain does not verify (${after.where} ${after.reason}); nothing was changed`);
+    return null;
   }).immediate();
-  return verifyChain(db, to);
 }
