@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import fc from 'fast-check';
 import request from 'supertest';
 import { readPhone } from '../src/features/contacts/phone.js';
 import { count, insertUser, makeTestApp, type TestContext } from './helpers.js';
@@ -35,6 +36,26 @@ describe('readPhone', () => {
       ['٠٦١٢٣٤٥٦٧٨', 'not a phone number'],
     ];
     for (const [input, reason] of cases) assert.deepEqual(readPhone(input), { ok: false, reason }, JSON.stringify(input));
+  });
+});
+
+describe('the canonical form is a fixed point', () => {
+  test('the spellings that used to drift are refused with the reason', () => {
+    assert.deepEqual(readPhone('+86009152532'), { ok: false, reason: 'ambiguous: written with a national prefix after the country code' });
+    assert.equal(readPhone('0045035551', 'BR').ok, false);
+    assert.deepEqual(readPhone('+44 (0)20 7946 0958'), { ok: true, phone: '+442079460958' });
+  });
+
+  test('whatever is read, reading its canonical form again gives the same form, with or without a default country', () => {
+    const spelling = fc.tuple(fc.constantFrom('', '+', '00', '011', '0'),
+      fc.array(fc.constantFrom('0', '1', '2', '3', '4', '5', '6', '7', '8', '9', ' ', '-', '(', ')'), { minLength: 6, maxLength: 18 }))
+      .map(([prefix, chars]) => prefix + chars.join(''));
+    fc.assert(fc.property(spelling, fc.constantFrom(undefined, 'US', 'ES', 'BR', 'CN', 'IT', 'GB'), (text, country) => {
+      const first = readPhone(text, country);
+      if (!first.ok) return;
+      assert.deepEqual(readPhone(first.phone, country), first);
+      assert.deepEqual(readPhone(first.phone), first, 'an E.164 form needs no default country');
+    }), { seed: 20261123, numRuns: 3000 });
   });
 });
 

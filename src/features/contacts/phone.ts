@@ -58,8 +58,19 @@ function asText(raw: unknown): string | PhoneReading {
   return raw;
 }
 
-/** Reads any spelling of a phone number into E.164, or says why it cannot. */
+/**
+ * Reads any spelling of a phone number into E.164, or says why it cannot. The result must read
+ * back as itself: libphonenumber drops a national prefix inside some international spellings
+ * (+86 0…), and a form that changes when read again would give one destination several keys.
+ */
 export function readPhone(raw: unknown, defaultCountry?: string): PhoneReading {
+  const reading = readOnce(raw, defaultCountry);
+  if (!reading.ok) return reading;
+  const again = international(reading.phone);
+  return again.ok && again.phone === reading.phone ? reading : refuse('ambiguous: written with a national prefix after the country code');
+}
+
+function readOnce(raw: unknown, defaultCountry?: string): PhoneReading {
   const text = asText(raw);
   if (typeof text !== 'string') return text;
   const compact = text.replace(BIDI_MARKS, '').replace(SEPARATORS, '');
