@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, Request } from 'express';
+import { z } from 'zod';
 import { BadRequest } from './errors.js';
 
 // Canonical only: `Number()` would also accept 1e0, 0x1, 01, 1.0 and ' 1', which makes one row
@@ -26,4 +27,18 @@ export function pathId(req: Request, name = 'id'): number {
 export const undecodableParam = (name = 'id'): ErrorRequestHandler => (err, _req, _res, next) => {
   const status = (err as { status?: unknown } | null)?.status;
   next(err instanceof URIError && status === 400 ? new BadRequest(complaint(name), { [name]: complaint(name) }) : err);
+};
+
+/** A whole number in a query string, written canonically like a path id (0 allowed), from min to max. */
+export const queryInteger = (message: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.string({ error: message }).regex(/^(0|[1-9][0-9]{0,15})$/, message).transform(Number)
+    .pipe(z.number().min(min, message).max(max, message));
+
+/** A user id in a query string (a filter), or a 400 naming the field. */
+export const queryId = (field: string) => queryInteger(`${field} must be a user id`, 1);
+
+/** `limit` and `offset` of every JSON listing. */
+export const pagingSchemas = {
+  limit: queryInteger('limit must be an integer from 1 to 500', 1, 500).default(100),
+  offset: queryInteger('offset must be a whole number', 0).default(0),
 };

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { pagingSchemas } from '../contacts/contacts.schemas.js';
+import { pagingSchemas, queryId } from '../../http/id-param.js';
 import { instant } from '../messages/messages.schemas.js';
 
 export const activityQuerySchema = z.object({
   ...pagingSchemas,
-  user_id: z.coerce.number({ error: 'user_id must be a user id' }).int('user_id must be a user id').positive('user_id must be a user id').optional(),
+  user_id: queryId('user_id').optional(),
   action: z.string({ error: 'action must be text' }).trim().max(64, 'action must be at most 64 characters').regex(/^[a-z_.]*$/, 'action must look like login or user.terminate').optional()
     .transform((v) => v || undefined),
   outcome: z.enum(['success', 'failure', 'denied'], { error: 'outcome must be success, failure or denied' }).optional(),

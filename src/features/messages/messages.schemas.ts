@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { pagingSchemas } from '../contacts/contacts.schemas.js';
+import { pagingSchemas, queryId } from '../../http/id-param.js';
 import { MESSAGE_STATUSES } from './messages.repo.js';
 
 export const MAX_MESSAGES_PER_BULK = 1000;
@@ -52,7 +52,7 @@ export const instant = (field: string, end: boolean) => z.string({ error: `${fie
 
 export const messagesQuerySchema = z.object({
   ...pagingSchemas,
-  sender_id: z.coerce.number({ error: 'sender_id must be a user id' }).int('sender_id must be a user id').positive('sender_id must be a user id').optional(),
+  sender_id: queryId('sender_id').optional(),
   status: status.optional(),
   search: z.string({ error: 'search must be text' }).max(32, 'search must be at most 32 characters').optional().transform((v) => v?.trim() || undefined),
   from: instant('from', false),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pagingSchemas } from '../../http/id-param.js';
 import { BadRequest } from '../../http/errors.js';
 import { checkPassword } from '../auth/password-policy.js';
 import { ROLES } from './users.repo.js';
@@ -17,10 +18,7 @@ export const listQuerySchema = z.object({
   status: z.enum(['active', 'terminated', 'all'], { error: 'status must be active, terminated or all' }).optional()
     .or(z.literal('').transform(() => undefined))
     .transform((v) => (v === 'all' ? undefined : v)),
-  limit: z.coerce.number({ error: 'limit must be an integer from 1 to 500' }).int('limit must be an integer from 1 to 500')
-    .min(1, 'limit must be an integer from 1 to 500').max(500, 'limit must be an integer from 1 to 500').default(100),
-  offset: z.coerce.number({ error: 'offset must be a whole number' }).int('offset must be a whole number')
-    .min(0, 'offset must be a whole number').default(0),
+  ...pagingSchemas,
 });
 
 export const createUserSchema = z.strictObject({
