@@ -55,3 +55,16 @@ describe('passwords are compared in one Unicode form (NFKC)', () => {
     assert.equal(failures(), before + 1);
   });
 });
+
+describe('a new password must differ from the current one', () => {
+  test('the current password typed in full-width letters is not a new one', async () => {
+    const user = await insertUser(ctx.db, { role: 'worker', password: PLAIN });
+    const signedIn = await login(user.username, PLAIN);
+    const hash = hashOf(user.id);
+    const res = await request(ctx.app).post('/auth/password').set('Authorization', `Bearer ${signedIn.body.access_token as string}`)
+      .send({ current_password: PLAIN, new_password: FULL_WIDTH });
+    assert.equal(res.status, 400);
+    assert.ok(res.body.fields.new_password);
+    assert.equal(hashOf(user.id), hash);
+  });
+});

@@ -12,8 +12,8 @@ export class CrossSiteRequest extends HttpError {
 /**
  * Defence in depth beside the synchronizer token: a browser says where an unsafe request came
  * from (Origin; Sec-Fetch-Site in every current browser), and a page of another site, a
- * sandboxed frame (`Origin: null`) or a cross-site navigation is refused before a session is
- * even loaded. Clients that send neither header (scripts, old browsers) still need the token.
+ * sandboxed frame (`Origin: null`) or a cross-site navigation is refused before its body,
+ * its session's user or its token is looked at. Clients that send neither header (scripts, old browsers) still need the token.
  */
 export const refuseCrossSite: RequestHandler = (req, _res, next) => {
   if (SAFE_METHODS.has(req.method)) return next();

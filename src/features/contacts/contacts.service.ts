@@ -50,7 +50,7 @@ export interface ContactsSettings {
 
 export function createContactsService(db: Db, users: UsersRepo, events: EventsRepo, settings: ContactsSettings = {}, clock: () => number = Date.now) {
   const repo = createContactsRepo(db);
-  const scopeOf = (actor: ActorContext) => dataScope(actor, users.idsCreatedBy);
+  const scopeOf = (actor: ActorContext) => dataScope(actor, users.workerIdsCreatedBy);
 
   /**
    * Records the caller's sources (with the names it gave) in one transaction; a contact keeps

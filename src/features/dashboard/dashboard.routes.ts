@@ -18,7 +18,7 @@ export function createDashboardRoutes(deps: { db: Db; contacts: ContactsService;
 
   router.get('/dashboard', allow('dashboard.view'), (req, res) => {
     const actor = actorFromSession(req);
-    const scope = dataScope(actor, deps.users.repo.idsCreatedBy);
+    const scope = dataScope(actor, deps.users.repo.workerIdsCreatedBy);
     const days = lastDays(new Date(), DAYS);
     const from = days[0]!;
     const today = days[DAYS - 1]!;

@@ -56,7 +56,7 @@ export function parseMessage(body: unknown, at = '', defaultCountry?: string): D
 export function createMessagesService(db: Db, users: UsersRepo, events: EventsRepo, settings: MessagesSettings, clock: () => number = Date.now) {
   const { quotas, defaultCountry } = settings;
   const repo = createMessagesRepo(db);
-  const scopeOf = (actor: ActorContext) => dataScope(actor, users.idsCreatedBy);
+  const scopeOf = (actor: ActorContext) => dataScope(actor, users.workerIdsCreatedBy);
 
   /** The first quota the batch would break, with the seconds until enough slots free. */
   function breach(sender: number, drafts: Draft[], now: number): QuotaExceeded | null {

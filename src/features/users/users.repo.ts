@@ -185,8 +185,6 @@ export function createUsersRepo(db: Db) {
     },
     /** The workers this manager created, as of now: its team (promoted accounts are not in it). */
     workerIdsCreatedBy: (id: number): number[] => workersOf.all({ id }),
-    /** @deprecated the same as `workerIdsCreatedBy` (workers only); kept for the data-scope callers. */
-    idsCreatedBy: (id: number): number[] => workersOf.all({ id }),
     /** Moves the workers `from` created to `to`; managers and admins it created stay. */
     transferWorkers: (from: number, to: number, now: string): number => transfer.run({ from, to, now }).changes,
   };

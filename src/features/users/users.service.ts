@@ -75,7 +75,8 @@ export function createUsersService(db: Db, options: UsersServiceOptions) {
       throw new BadRequest('Current password is incorrect', { current_password: 'Current password is incorrect' });
     }
     check.attempt.settle('success');
-    if (currentPassword === newPassword) {
+    // Compared as stored (NFKC): the same password in full-width letters is not a new one.
+    if (currentPassword.normalize('NFKC') === newPassword.normalize('NFKC')) {
       const message = 'New password must differ from the current one';
       throw new BadRequest(message, { new_password: message });
     }
