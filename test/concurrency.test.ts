@@ -3,22 +3,12 @@ import { describe, test } from 'node:test';
 import request from 'supertest';
 import type { Env } from '../src/config.js';
 import { count, csrfFrom, insertUser, makeTestApp, signIn, type TestContext } from './helpers.js';
-import { postJson, serve, statuses, until, type Served } from './parallel.js';
+import { postJson, serveApp, statuses, until, type Served } from './parallel.js';
 
 // Only the rule under test may refuse: the per-minute request caps are out of the way.
 const OPEN = { LOGIN_REQUESTS_PER_MINUTE: '100000', API_LOGIN_REQUESTS_PER_MINUTE: '100000', LOGIN_MAX_FAILURES_PER_IP: '100000',
   LOGIN_MAX_FAILURES_PER_ACCOUNT: '5', LOGIN_LOCK_BASE_SECONDS: '60', LOGIN_LOCK_MAX_SECONDS: '3600' };
-
-async function withServer(env: Env, run: (ctx: TestContext, server: Served) => Promise<void>) {
-  const ctx = await makeTestApp({ ...OPEN, ...env });
-  const server = await serve(ctx.app);
-  try {
-    await run(ctx, server);
-  } finally {
-    await server.close();
-    await ctx.close();
-  }
-}
+const withServer = (env: Env, run: (ctx: TestContext, server: Served) => Promise<void>) => serveApp({ ...OPEN, ...env }, run);
 
 interface ThrottleRow { failures: number; in_flight: number; locked_until: string | null; lockouts: number }
 const accountRow = (ctx: TestContext) =>

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import request from 'supertest';
 import { count, csrfFrom, insertUser, makeTestApp, signIn, type TestContext } from './helpers.js';
-import { serve, statuses, type Served } from './parallel.js';
+import { serve, serveApp, statuses, type Served } from './parallel.js';
 
 let ctx: TestContext;
 let server: Served;
@@ -77,18 +77,8 @@ describe('refusals of signed-in users', () => {
 
 describe('anonymous refusals cannot flood the activity log', () => {
   // Its own app: the per-IP cap must start untouched by the tests above.
-  let ctx: TestContext;
-  let server: Served;
-  before(async () => {
-    ctx = await makeTestApp({ LOGIN_REQUESTS_PER_MINUTE: '60' });
-    server = await serve(ctx.app);
-  });
-  after(async () => {
-    await server.close();
-    await ctx.close();
-  });
-
-  test('500 forged anonymous posts write at most 10 rows, and the counts add up once the minute is over', async () => {
+  test('500 forged anonymous posts write at most 10 rows, and the counts add up once the minute is over', () =>
+    serveApp({ LOGIN_REQUESTS_PER_MINUTE: '60' }, async (ctx, server) => {
     const flood = async () => {
       const answers = [];
       for (let batch = 0; batch < 10; batch += 1) {
@@ -114,15 +104,13 @@ describe('anonymous refusals cannot flood the activity log', () => {
     assert.equal(total('csrf.failed'), 60);
     assert.equal(total('rate_limit.refused'), 440);
     assert.equal(count(ctx.db, 'SELECT count(*) AS n FROM activity_log') - rowsBefore, 4, 'first and rest, per kind');
-  });
+  }));
 
 });
 
 describe('anonymous refusals from many addresses', () => {
-  test('400 forged posts from 200 networks write at most 20 rows at once and at most 123 for the minute, and count every one', async () => {
-    const own = await makeTestApp({ TRUST_PROXY: '1' });
-    const site = await serve(own.app);
-    try {
+  test('400 forged posts from 200 networks write at most 20 rows at once and at most 123 for the minute, and count every one', () =>
+    serveApp({ TRUST_PROXY: '1' }, async (own, site) => {
       const before = count(own.db, 'SELECT count(*) AS n FROM activity_log');
       const post = (i: number) => fetch(`${site.url}/users/1/terminate`, { method: 'POST', redirect: 'manual',
         headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': `2001:db8:0:${(i % 200).toString(16)}00::1` },
@@ -137,9 +125,5 @@ describe('anonymous refusals from many addresses', () => {
       const counted = rows.map((r) => JSON.parse(r.detail) as { count: number; clients?: number });
       assert.equal(counted.reduce((sum, d) => sum + d.count, 0), 400, 'every refusal is counted once');
       assert.equal(counted.find((d) => d.clients)?.clients, 100, 'the row for the other 100 clients says how many it covers');
-    } finally {
-      await site.close();
-      await own.close();
-    }
-  });
+    }));
 });

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import type { TestContext } from './helpers.js';
+import type { Env } from '../src/config.js';
+import { makeTestApp, type TestContext } from './helpers.js';
 
 export interface Served {
   url: string;
@@ -48,5 +49,17 @@ export async function until(condition: () => boolean, what: string, limitMs = 10
   while (!condition()) {
     if (Date.now() - started > limitMs) throw new Error(`gave up waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
+/** A fresh app on a real port for one test; closed whatever happens. */
+export async function serveApp(env: Env, run: (ctx: TestContext, server: Served) => Promise<void>): Promise<void> {
+  const ctx = await makeTestApp(env);
+  const server = await serve(ctx.app);
+  try {
+    await run(ctx, server);
+  } finally {
+    await server.close();
+    await ctx.close();
   }
 }
