@@ -15,8 +15,16 @@ export const STRONG_PASSWORD = 'correct horse battery staple 42';
 export const TEST_JWT_SECRET = 'kMPNt_xpoTND1TAV5l-sNr6fc44oXrWIQAaVSmecBCgWk3DB6WRNcbrt4XBGe395';
 export const TEST_SESSION_SECRET = 'zp6TcmFWKzlKQFd3XkbHNSOg90lcqvGXClGGbS-k2ZpiceV784A1UHY9BpKA-zn1';
 
+const madeDirs: string[] = [];
+process.on('exit', () => {
+  for (const dir of madeDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A temporary directory, removed when the test process exits (if the test did not remove it). */
 export function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'nexus-test-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nexus-test-'));
+  madeDirs.push(dir);
+  return dir;
 }
 
 export interface TestContext {
