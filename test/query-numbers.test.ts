@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import request from 'supertest';
-import { insertUser, makeTestApp, type TestContext } from './helpers.js';
+import { insertUser, makeTestApp, signIn, type TestContext } from './helpers.js';
 
 let ctx: TestContext;
 let auth: string;
@@ -37,5 +37,22 @@ test('canonical spellings are accepted', async () => {
   for (const [path, field] of CASES) {
     const res = await request(ctx.app).get(path).query({ [field]: field === 'offset' ? '0' : '1' }).set('Authorization', auth);
     assert.equal(res.status, 200, `${path}?${field}`);
+  }
+});
+
+test('a search with a control character answers 400 naming it on the API, and no export widens a filter it cannot apply', async () => {
+  const api = await request(ctx.app).get('/api/contacts').query({ search: 'a\u0000b' }).set('Authorization', auth);
+  assert.equal(api.status, 400);
+  assert.ok(api.body.fields.search);
+  const agent = request.agent(ctx.app);
+  const admin = await insertUser(ctx.db, { role: 'admin' });
+  await signIn(agent, admin.username, admin.password);
+  const page = await agent.get('/contacts').query({ search: 'a\u0000b' });
+  assert.equal(page.status, 200);
+  assert.match(page.text, /Some filters were not understood/);
+  for (const [path, query] of [['/contacts.csv', { search: 'a\u0000b' }], ['/messages.csv', { from: 'yesterday' }], ['/activity.csv', { user_id: '1e0' }]] as const) {
+    const res = await agent.get(path).query(query);
+    assert.equal(res.status, 400, path);
+    assert.doesNotMatch(res.headers['content-type'] ?? '', /csv/, `${path} sends no file`);
   }
 });

@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import type { z } from 'zod';
+import { BadRequest } from './errors.js';
 
 /**
  * A list page's filter form: the fields as typed (to show them again), the values the schema
@@ -13,4 +14,10 @@ export function readFilterForm<S extends z.ZodType>(query: Request['query'], sch
     values: (parsed.success ? parsed.data : {}) as Partial<z.infer<S>>,
     error: parsed.success ? null : parsed.error.issues[0]!.message,
   };
+}
+
+/** The filters of an export: one that cannot be applied answers 400 rather than exporting everything. */
+export function exportFilters<T>(read: { error: string | null; filters: T }): T {
+  if (read.error) throw new BadRequest(read.error);
+  return read.filters;
 }

@@ -1,7 +1,7 @@
 import { Router, type Request } from 'express';
 import { csvCell, streamCsv } from '../../http/csv.js';
 import { addFlash } from '../../http/flash.js';
-import { readFilterForm } from '../../http/filter-form.js';
+import { exportFilters, readFilterForm } from '../../http/filter-form.js';
 import { pageLinks, requestedPage } from '../../http/pagination.js';
 import { pathId, undecodableParam } from '../../http/id-param.js';
 import { actorFromSession, allow } from '../../http/panel-auth.js';
@@ -33,7 +33,7 @@ export function createActivityRoutes(activity: ActivityService): Router {
   router.get('/activity.csv', allow('activity.export'), async (req, res) => {
     await streamCsv(res, 'activity.csv',
       ['id', 'at', 'user_id', 'username', 'action', 'target_type', 'target_id', 'ip', 'user_agent', 'outcome', 'detail'],
-      activity.exportRows(filtersOf(req).filters),
+      activity.exportRows(exportFilters(filtersOf(req))),
       (e: ActivityRow) => [e.id, e.at, e.user_id, e.username, e.action, e.target_type, e.target_id, e.ip, e.user_agent, e.outcome, e.detail]
         .map((v) => csvCell(v)).join(',') + '\r\n');
   });

@@ -35,7 +35,8 @@ export interface Plan {
 export const SOURCE_ID_SHIFT = 20;
 
 // FTS5 phrase: the whole text matched as a substring (trigram), quotes doubled.
-export const ftsPhrase = (text: string) => `"${text.replace(/"/g, '""')}"`;
+// FTS5 cannot parse a NUL inside a phrase; no stored text holds one, so it is dropped.
+export const ftsPhrase = (text: string) => `"${text.replace(/\0/g, '').replace(/"/g, '""')}"`;
 
 /** Both indexes answer only terms of 3+ characters (trigrams). */
 export function indexable(f: Pick<ContactFilters, 'search' | 'phone'>): boolean {

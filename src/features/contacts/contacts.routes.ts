@@ -1,14 +1,16 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { csvCell, streamCsv } from '../../http/csv.js';
+import { BadRequest } from '../../http/errors.js';
 import { pageLinks, requestedPage } from '../../http/pagination.js';
 import { actorFromSession, allow } from '../../http/panel-auth.js';
 import type { Contact } from './contacts.repo.js';
+import { searchText } from './contacts.schemas.js';
 import type { ContactsService } from './contacts.service.js';
 
 const PAGE_SIZE = 50;
 const filtersSchema = z.object({
-  search: z.string().max(100).optional().transform((v) => v?.trim() || undefined),
+  search: searchText,
   group: z.string().max(200).optional().transform((v) => v?.trim() || undefined),
 });
 
@@ -30,7 +32,9 @@ export function createContactsRoutes(contacts: ContactsService): Router {
 
   router.get('/contacts.csv', allow('contacts.export'), async (req, res) => {
     const parsed = filtersSchema.safeParse(req.query);
-    const f: { search?: string; group?: string } = parsed.success ? parsed.data : {};
+    // An export never widens a filter it cannot apply into "everything".
+    if (!parsed.success) throw new BadRequest(parsed.error.issues[0]!.message);
+    const f = parsed.data;
     const rows = contacts.exportRows(actorFromSession(req), { search: f.search, sourceGroup: f.group });
     await streamCsv(res, 'contacts.csv', ['id', 'phone', 'name', 'source_group', 'scraped_by', 'scraped_at'], rows,
       (c: Contact) => [csvCell(c.id), csvCell(c.phone, { formulaSafe: false }), csvCell(c.name), csvCell(c.sourceGroup),

@@ -9,9 +9,16 @@ export const syncBodySchema = z.object({
 }, { error: 'Body must be a JSON object' });
 
 
+/**
+ * A search term: stored names and phones never hold control characters (sync replaces them),
+ * so a term with one can match nothing, and the search index cannot even take a NUL.
+ */
+export const searchText = z.string({ error: 'search must be text' }).max(100, 'search must be at most 100 characters')
+  .regex(/^[^\u0000-\u001f\u007f]*$/, 'search must not contain control characters').optional()
+  .transform((v) => v?.trim() || undefined);
+
 export const contactsQuerySchema = z.object({
-  search: z.string({ error: 'search must be text' }).max(100, 'search must be at most 100 characters').optional()
-    .transform((v) => v?.trim() || undefined),
+  search: searchText,
   source_group: z.string({ error: 'source_group must be text' }).max(200).optional(),
   ...pagingSchemas,
 });

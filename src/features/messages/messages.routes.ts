@@ -1,6 +1,6 @@
 import { Router, type Request } from 'express';
 import { csvCell, streamCsv } from '../../http/csv.js';
-import { readFilterForm } from '../../http/filter-form.js';
+import { exportFilters, readFilterForm } from '../../http/filter-form.js';
 import { pageLinks, requestedPage } from '../../http/pagination.js';
 import { actorFromSession, allow } from '../../http/panel-auth.js';
 import type { UserManagement } from '../users/users.manage.js';
@@ -34,7 +34,7 @@ export function createMessagesRoutes(messages: MessagesService, manage: UserMana
   });
 
   router.get('/messages.csv', allow('messages.export'), async (req, res) => {
-    const rows = messages.exportRows(actorFromSession(req), filtersOf(req).filters);
+    const rows = messages.exportRows(actorFromSession(req), exportFilters(filtersOf(req)));
     await streamCsv(res, 'messages.csv',
       ['id', 'sent_at', 'sender_id', 'sender_username', 'recipient_phone', 'status', 'template_used', 'attachment_path', 'message_content'], rows,
       (m: MessageRow) => [csvCell(m.id), csvCell(m.sent_at), csvCell(m.sender_id), csvCell(m.sender_username),
