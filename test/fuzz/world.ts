@@ -1,7 +1,7 @@
 import http from 'node:http';
 import request from 'supertest';
 import type { Env } from '../../src/config.js';
-import { csrfFrom, insertUser, makeTestApp, sessionCookie, signIn, STRONG_PASSWORD, type TestContext } from '../helpers.js';
+import { csrfFrom, insertUser, makeTestApp, sessionCookie, signIn, STRONG_PASSWORD, TEST_JWT_SECRET, TEST_SESSION_SECRET, type TestContext } from '../helpers.js';
 
 export type Principal = 'admin' | 'manager' | 'worker' | 'anonymous' | 'forged';
 export const API_PRINCIPALS: readonly Principal[] = ['admin', 'manager', 'worker', 'anonymous', 'forged'];
@@ -46,7 +46,7 @@ export async function createFuzzWorld(env: Env = RELAXED_LIMITS): Promise<FuzzWo
   const ctx = await makeTestApp({ LOG_REQUESTS: 'false', ...env });
   const server = http.createServer(ctx.app).listen(0, '127.0.0.1');
   // The keys makeTestApp configures.
-  const secrets = new Set([STRONG_PASSWORD, 'test-jwt-key-0123456789abcdefghijklmnopqrstuvwxyz', 'test-session-key-0123456789abcdefghijklmnopqrstuvwxyz']);
+  const secrets = new Set([STRONG_PASSWORD, TEST_JWT_SECRET, TEST_SESSION_SECRET]);
   const fixtures = createFixtures(ctx, server, secrets);
   await insertUser(ctx.db, { role: 'admin', isOwner: true });
   for (const role of ROLES) {
