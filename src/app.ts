@@ -6,6 +6,7 @@ import type { Config } from './config.js';
 import type { Db } from './db.js';
 import { createEventsRepo } from './features/activity/activity.log.js';
 import { createActivityService } from './features/activity/activity.service.js';
+import { shedSignInsWhenSaturated } from './features/auth/auth.api.js';
 import { createAuthService } from './features/auth/auth.service.js';
 import { createTokenAuthService } from './features/auth/token-auth.service.js';
 import { createTokenSigner } from './features/auth/tokens.js';
@@ -16,6 +17,7 @@ import { createThrottle } from './features/auth/throttle.js';
 import { createUserManagement } from './features/users/users.manage.js';
 import { createUsersService } from './features/users/users.service.js';
 import { allow } from './http/panel-auth.js';
+import { reportShed } from './http/error-handlers.js';
 import type { Logger } from './http/logger.js';
 import { createRefusalRecorder } from './http/refusals.js';
 import { requestContext } from './http/request-context.js';
@@ -70,6 +72,7 @@ export function createApp(deps: AppDeps, services = createServices(deps)) {
   // Every response is no-store or static; ETags would only cost a hash per response.
   app.set('etag', false);
 
+  app.use(shedSignInsWhenSaturated(() => reportShed(logger)));
   app.use(requestContext(logger, config.logRequests));
 
   const ping = db.prepare('SELECT 1 AS ok');

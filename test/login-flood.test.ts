@@ -73,8 +73,14 @@ test('every route that hashes a password answers 503 busy while the checker is s
       .send({ username: 'made-in-a-flood', password: 'a long enough passphrase', role: 'worker' });
     const own = await request(ctx.app).post('/auth/password').set('Authorization', auth)
       .send({ current_password: admin.password, new_password: 'another long passphrase' });
+    const signIn = await request(ctx.app).post('/auth/login').send({ username: admin.username, password: admin.password });
+    const fromBrowser = await request(ctx.app).post('/auth/login').set('Origin', 'http://127.0.0.1:5500')
+      .send({ username: admin.username, password: admin.password });
     await Promise.all(filling);
-    for (const res of [create, own]) {
+    assert.equal(signIn.headers['x-request-id'], undefined, "the main app's sign-in was shed before routing");
+    assert.equal(signIn.headers['x-content-type-options'], 'nosniff');
+    assert.equal(fromBrowser.headers['access-control-allow-origin'], 'http://127.0.0.1:5500', 'a browser can read its 503');
+    for (const res of [create, own, signIn, fromBrowser]) {
       assert.equal(res.status, 503);
       assert.deepEqual(res.body, { error: 'Service busy, retry shortly', code: 'busy' });
       assert.equal(res.headers['retry-after'], '1');

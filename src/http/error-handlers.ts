@@ -15,7 +15,7 @@ function recordIfRefused(record: RecordRefusal | undefined, req: Request, res: R
  */
 const shedding = new WeakMap<Logger, { lastAt: number; shed: number }>();
 
-function reportShed(logger: Logger): void {
+export function reportShed(logger: Logger): void {
   const state = shedding.get(logger) ?? { lastAt: -Infinity, shed: 0 };
   shedding.set(logger, state);
   state.shed += 1;
