@@ -30,8 +30,8 @@ describe('the sign-in budget under parallel guesses', () => {
         assert.equal(row?.lockouts, 1, 'a burst raises the lock by one step');
         assert.equal(lockSeconds(ctx, row), 60, 'the lock lasts the first step');
         assert.equal(row?.in_flight, 0, 'every reservation was settled');
-        const refused = answers.find((a) => a.status === 429)!;
-        assert.ok(Number(refused.headers.get('retry-after')) > 0);
+        const waits = new Set(answers.filter((a) => a.status === 429).map((a) => a.headers.get('retry-after')));
+        assert.ok([...waits].every((w) => w === '1' || w === '60'), 'a second while checks run, then the lock');
       }));
   }
 

@@ -59,8 +59,9 @@ export function createThrottle(db: Db, settings: ThrottleSettings, keySecret: st
   /** Seconds to wait before this key may be tried, or 0 when it has budget left. */
   function wait(state: ThrottleState, max: number, now: number): number {
     if (state.lockedUntil) return Math.ceil((Date.parse(state.lockedUntil) - now) / 1000);
-    // The budget is taken by checks still running: they will end in a lock or free it.
-    if (state.failures + state.inFlight >= max) return lockSeconds(state.lockouts);
+    // The budget is taken by checks still running, which end within a second or so: in a lock
+    // (which the next try then meets) or freeing their place.
+    if (state.failures + state.inFlight >= max) return 1;
     return 0;
   }
 
