@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import request from 'supertest';
-import { hashPassword } from '../src/features/auth/password.js';
+import { hashPassword, passwordChecksSaturated } from '../src/features/auth/password.js';
 import { count, csrfFrom, insertUser, makeTestApp } from './helpers.js';
 import { postJson, serve, statuses } from './parallel.js';
 
@@ -60,14 +60,32 @@ test('a sign-in flood past the argon2 queue answers 503 busy on both surfaces, w
   }
 });
 
+/**
+ * Keeps the password checker full (2 running, 200 waiting), as a flood would: each of 202 chains
+ * queues its next hash in the microtask after its last one ends, before any request can run.
+ */
+function keepSaturated() {
+  let stopped = false;
+  const chain = async () => {
+    while (!stopped) await hashPassword('someone else is signing in');
+  };
+  const chains = Array.from({ length: 202 }, chain);
+  assert.ok(passwordChecksSaturated());
+  return {
+    release: async () => {
+      stopped = true;
+      await Promise.all(chains);
+    },
+  };
+}
+
 test('every route that hashes a password answers 503 busy while the checker is saturated, and writes nothing', async () => {
   const ctx = await makeTestApp();
   try {
     const admin = await insertUser(ctx.db, { role: 'admin' });
     const signedIn = await request(ctx.app).post('/auth/login').send({ username: admin.username, password: admin.password });
     const auth = `Bearer ${signedIn.body.access_token as string}`;
-    // Fill the pool (2 running, 200 waiting), as a flood would.
-    const filling = Array.from({ length: 202 }, () => hashPassword('someone else is signing in'));
+    const pool = keepSaturated();
     const users = count(ctx.db, 'SELECT count(*) AS n FROM users');
     const create = await request(ctx.app).post('/api/users').set('Authorization', auth)
       .send({ username: 'made-in-a-flood', password: 'a long enough passphrase', role: 'worker' });
@@ -76,7 +94,7 @@ test('every route that hashes a password answers 503 busy while the checker is s
     const signIn = await request(ctx.app).post('/auth/login').send({ username: admin.username, password: admin.password });
     const fromBrowser = await request(ctx.app).post('/auth/login').set('Origin', 'http://127.0.0.1:5500')
       .send({ username: admin.username, password: admin.password });
-    await Promise.all(filling);
+    await pool.release();
     assert.equal(signIn.headers['x-request-id'], undefined, "the main app's sign-in was shed before routing");
     assert.equal(signIn.headers['x-content-type-options'], 'nosniff');
     assert.equal(fromBrowser.headers['access-control-allow-origin'], 'http://127.0.0.1:5500', 'a browser can read its 503');
