@@ -43,6 +43,7 @@ test('a sign-in flood past the argon2 queue answers 503 busy on both surfaces, w
     for (const busy of panelBusy) {
       assert.match(busy.text, /<h1>Sign in<\/h1>/);
       assert.match(busy.text, /Service busy, retry shortly/);
+      assert.match(busy.text, /value="panel-flood-\d+"/, 'the username typed is kept');
       assert.equal(busy.retryAfter, '1');
     }
 

@@ -70,7 +70,8 @@ export function htmlErrorHandler(logger: Logger, record?: RecordRefusal): ErrorR
     const view = req.path === '/login' && !reply.unexpected ? 'auth/login' : 'errors/error';
     const locals = {
       title: TITLES[reply.status] ?? 'Error', status: reply.status, message: reply.message, requestId: req.id,
-      username: '', errors: {}, notice: null,
+      // A refused sign-in shows the form again with the username typed (never the password).
+      username: typeof req.body?.username === 'string' ? req.body.username.trim().slice(0, 128) : '', errors: {}, notice: null,
     };
     res.status(reply.status).render(view, locals, (renderError, html) => {
       if (renderError) {
