@@ -14,7 +14,7 @@ import { jsonErrorHandler } from './http/error-handlers.js';
 import { NotFound } from './http/errors.js';
 import type { Logger } from './http/logger.js';
 import type { RecordRefusal } from './http/refusals.js';
-import { refuseEncodedBodies } from './http/request-context.js';
+import { refuseEncodedBodies } from './http/encoded-bodies.js';
 import { jsonSecurityHeaders } from './http/security-headers.js';
 
 export interface ApiDeps {

@@ -22,7 +22,7 @@ import { exposeFlash } from './http/flash.js';
 import type { Logger } from './http/logger.js';
 import { loadPanelUser, requirePasswordChange } from './http/panel-auth.js';
 import type { RecordRefusal } from './http/refusals.js';
-import { refuseEncodedBodies } from './http/request-context.js';
+import { refuseEncodedBodies } from './http/encoded-bodies.js';
 import { anonymousPostLimit } from './http/rate-limits.js';
 import { refuseCrossSite } from './http/same-origin.js';
 import { sessionMiddleware } from './http/session.js';

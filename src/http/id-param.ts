@@ -4,14 +4,14 @@ import { BadRequest } from './errors.js';
 
 // Canonical only: `Number()` would also accept 1e0, 0x1, 01, 1.0 and ' 1', which makes one row
 // reachable under many spellings (cache keys, logs and rate limits no longer agree on "which id").
-const CANONICAL_ID = /^[1-9][0-9]{0,15}$/;
+const CANONICAL_INTEGER = /^(0|[1-9][0-9]{0,15})$/;
 
 const complaint = (name: string) => `${name} must be a positive whole number`;
 
 /** A path id as an integer, or a 400 naming the parameter. */
 export function parseId(raw: unknown, name = 'id'): number {
-  const id = typeof raw === 'string' && CANONICAL_ID.test(raw) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(id)) throw new BadRequest(complaint(name), { [name]: complaint(name) });
+  const id = typeof raw === 'string' && CANONICAL_INTEGER.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(id) || id < 1) throw new BadRequest(complaint(name), { [name]: complaint(name) });
   return id;
 }
 
@@ -31,7 +31,7 @@ export const undecodableParam = (name = 'id'): ErrorRequestHandler => (err, _req
 
 /** A whole number in a query string, written canonically like a path id (0 allowed), from min to max. */
 export const queryInteger = (message: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.string({ error: message }).regex(/^(0|[1-9][0-9]{0,15})$/, message).transform(Number)
+  z.string({ error: message }).regex(CANONICAL_INTEGER, message).transform(Number)
     .pipe(z.number().min(min, message).max(max, message));
 
 /** A user id in a query string (a filter), or a 400 naming the field. */
