@@ -1,26 +1,5 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { fuzzRoute, seedFor } from './fuzz/harness.js';
-import { PANEL_ROUTES, isApiRoute, mountedRoutes } from './fuzz/routes.js';
-import { FUZZ_RUNS, FUZZ_SEED } from './fuzz/settings.js';
-import { createFuzzWorld, type FuzzWorld } from './fuzz/world.js';
+import { isApiRoute, PANEL_ROUTES } from './fuzz/routes.js';
+import { fuzzSurface } from './fuzz/surface.js';
 
-let world: FuzzWorld;
-before(async () => {
-  world = await createFuzzWorld();
-});
-after(() => world.close());
-
-describe('fuzz: every panel page and form, signed in (admin, manager) with a CSRF token, and anonymous', () => {
-  test('every mounted panel route has a fuzz entry, and every entry is mounted', () => {
-    const mounted = mountedRoutes(world.ctx.app).filter((key) => !isApiRoute(key));
-    assert.deepEqual(mounted, PANEL_ROUTES.map((r) => r.key).sort());
-  });
-
-  for (const spec of PANEL_ROUTES) {
-    test(`${spec.key}: never a 5xx, a stack, SQL or a secret; a refusal changes nothing`, async () => {
-      const stats = await fuzzRoute(world, spec, { numRuns: FUZZ_RUNS, seed: seedFor(spec.key, FUZZ_SEED), collect: false });
-      assert.equal(stats.cases, FUZZ_RUNS);
-    });
-  }
-});
+fuzzSurface('fuzz: every panel page and form, signed in (admin, manager) with a CSRF token, and anonymous', PANEL_ROUTES,
+  (key) => !isApiRoute(key));
