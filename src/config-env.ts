@@ -84,6 +84,12 @@ export const envSchema = z.object({
   HEADERS_TIMEOUT_SECONDS: int(10, 1, 10),
   REQUEST_TIMEOUT_SECONDS: int(30, 1, 30),
   KEEP_ALIVE_TIMEOUT_SECONDS: int(5, 1, 120),
+  SHUTDOWN_GRACE_SECONDS: int(5, 0, 120),
+  BACKUP_INTERVAL_HOURS: int(24, 0, 24 * 365),
+  BACKUP_DIR: optionalText,
+  BACKUP_KEEP: int(7, 1, 10_000),
+  DISK_MIN_FREE_MB: int(100, 0, 10_000_000),
+  METRICS_TOKEN: optionalText,
 });
 
 export const CONFIG_VARIABLES = Object.keys(envSchema.shape);

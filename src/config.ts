@@ -53,7 +53,15 @@ export interface Config {
   /** Country assumed for phone numbers written without one (ISO 3166-1 alpha-2), if any. */
   defaultCountry: string | undefined;
   /** Slow-client limits of the HTTP server. */
-  server: { maxConnections: number; headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
+  server: { maxConnections: number; headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number;
+    /** After SIGTERM, how long idle keep-alive sockets may stay open before they are closed. */
+    shutdownGraceMs: number };
+  /** Scheduled backups: every intervalHours (0: none) into dir, keeping the newest `keep`. */
+  backups: { intervalHours: number; dir: string; keep: number };
+  /** /ready answers 503 below this much free space in the data directory. */
+  diskMinFreeBytes: number;
+  /** Bearer token for GET /metrics; unset: loopback clients only. */
+  metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -134,7 +142,15 @@ export function loadConfig(env: Env): Config {
       headersTimeoutMs: e.HEADERS_TIMEOUT_SECONDS * 1000,
       requestTimeoutMs: e.REQUEST_TIMEOUT_SECONDS * 1000,
       keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_SECONDS * 1000,
+      shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
     },
+    backups: {
+      intervalHours: e.BACKUP_INTERVAL_HOURS,
+      dir: path.resolve(e.BACKUP_DIR ?? path.join(dataDir, 'backups')),
+      keep: e.BACKUP_KEEP,
+    },
+    diskMinFreeBytes: e.DISK_MIN_FREE_MB * 1024 * 1024,
+    metricsToken: e.METRICS_TOKEN,
   };
 }
 
@@ -159,6 +175,8 @@ function productionProblems(e: ParsedEnv): string[] {
     const weakness = secretWeakness(e[name]);
     if (weakness) problems.push(`${name}: ${weakness} (NODE_ENV=production)`);
   }
+  const metricsWeakness = e.METRICS_TOKEN === undefined ? null : secretWeakness(e.METRICS_TOKEN);
+  if (metricsWeakness) problems.push(`METRICS_TOKEN: ${metricsWeakness} (NODE_ENV=production)`);
   if (e.JWT_SECRET_KEY && e.JWT_SECRET_KEY === e.SESSION_SECRET) {
     problems.push('SESSION_SECRET: must differ from JWT_SECRET_KEY (NODE_ENV=production)');
   }

@@ -1,11 +1,9 @@
-import http from 'node:http';
-import path from 'node:path';
 import { createApp, createServices } from './app.js';
-import { ConfigError, loadConfig, readEnvironment, type Config } from './config.js';
-import { migrate, openDatabase } from './db.js';
-import { canonicaliseStoredPhones } from './features/contacts/stored-phones.js';
+import { ConfigError, loadConfig, readEnvironment } from './config.js';
 import { createJsonLogger } from './http/logger.js';
-import { createSessionStore } from './http/session.js';
+import { createHttpServer, stopHttpServer } from './http-server.js';
+import { startMaintenance } from './maintenance.js';
+import { closeStores, openStores } from './startup.js';
 
 // Data files (database, sessions, generated secrets, backups) are readable by this user only.
 process.umask(0o077);
@@ -13,14 +11,8 @@ const logger = createJsonLogger();
 
 async function main(): Promise<void> {
   const config = loadConfig(readEnvironment());
-  const db = openDatabase(path.join(config.dataDir, 'security.db'), { synchronous: config.dbSynchronous });
-  const applied = migrate(db);
-  if (applied.length > 0) logger.info('migrations applied', { migrations: applied.join(', ') });
-  const phones = canonicaliseStoredPhones(db, config.defaultCountry);
-  if (phones) logger.info('stored phones canonicalised', { ...phones });
-
-  const dataDb = openDatabase(path.join(config.dataDir, 'security.db'), { synchronous: config.dataSynchronous });
-  const sessionStore = await createSessionStore(config.dataDir);
+  const stores = await openStores(config, logger);
+  const { db, dataDb, sessionStore } = stores;
   const services = createServices({ config, db, dataDb, sessionStore, logger });
   const first = await services.users
     .ensureFirstAdmin({ username: config.adminUsername, password: config.adminPassword })
@@ -35,16 +27,16 @@ async function main(): Promise<void> {
 
   reportChain(services.activity.sealChain());
 
-  const purge = setInterval(() => {
-    services.throttle.purgeIdle();
-    services.tokens.purgeExpired();
-    services.contacts.tidySearchIndex();
-    services.activity.applyRetention();
-  }, 10 * 60_000);
-  purge.unref();
-  // Anonymous refusals are counted per minute; each minute's count is written once it is over.
-  const refusals = setInterval(() => services.refusals.flush(), 60_000);
-  refusals.unref();
+  const maintenance = startMaintenance([
+    { name: 'purge', everyMs: 10 * 60_000, run: () => {
+      services.throttle.purgeIdle();
+      services.tokens.purgeExpired();
+      services.contacts.tidySearchIndex();
+      services.activity.applyRetention();
+    } },
+    // Anonymous refusals are counted per minute; each minute's count is written once it is over.
+    { name: 'refusals', everyMs: 60_000, run: () => services.refusals.flush() },
+  ], logger);
 
   const app = createApp({ config, db, dataDb, sessionStore, logger }, services);
   const server = createHttpServer(app, config.server);
@@ -54,26 +46,21 @@ async function main(): Promise<void> {
   server.on('error', (err) => fail(err.message));
 
   let stopping = false;
-  const shutdown = (signal: string) => {
+  const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info('shutting down', { signal });
-    clearInterval(purge);
-    clearInterval(refusals);
-    const force = setTimeout(() => process.exit(1), 10_000);
+    maintenance.stop();
+    const force = setTimeout(() => process.exit(1), config.server.requestTimeoutMs + config.server.shutdownGraceMs + 5_000);
     force.unref();
-    server.close(async () => {
-      services.refusals.flush(true);
-      await sessionStore.close().catch(() => undefined);
-      dataDb.close();
-      db.close();
-      logger.info('stopped');
-      process.exit(0);
-    });
-    server.closeIdleConnections();
+    await stopHttpServer(server, config.server);
+    services.refusals.flush(true);
+    await closeStores(stores);
+    logger.info('stopped');
+    process.exit(0);
   };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
 // A seal made over existing rows happens once per database, at the upgrade to the keyed
@@ -85,23 +72,6 @@ function reportChain(chain: { created: boolean; keyedFromId: number; legacyRows:
     logger.warn('activity log: chain keyed from now on; earlier rows stay SHA-256 chained, pinned by the seal',
       { keyedFromRow: chain.keyedFromId, earlierRows: chain.legacyRows });
   }
-}
-
-/**
- * The HTTP server with the slow-client limits applied. Node enforces header and request
- * timeouts from a periodic sweep (every 30 s by default), so a 1 s limit could otherwise hold
- * a connection for half a minute; the sweep runs at a quarter of the header timeout instead.
- * Connections beyond maxConnections are closed as soon as they are accepted.
- */
-function createHttpServer(handler: http.RequestListener, limits: Config['server']): http.Server {
-  const server = http.createServer({
-    headersTimeout: limits.headersTimeoutMs,
-    requestTimeout: limits.requestTimeoutMs,
-    connectionsCheckingInterval: Math.min(1000, Math.max(100, limits.headersTimeoutMs / 4)),
-  }, handler);
-  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
-  server.maxConnections = limits.maxConnections;
-  return server;
 }
 
 function fail(message: string): never {
