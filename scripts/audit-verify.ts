@@ -2,7 +2,7 @@ import { deriveChainKey } from '../src/config-secrets.js';
 import { createChainStore } from '../src/features/activity/activity.chain.js';
 import { createActivityRepo } from '../src/features/activity/activity.repo.js';
 import { rekeyChain } from '../src/features/activity/activity.rekey.js';
-import { exitWith, openForScript } from './cli.js';
+import { exitWith, openForScript, openReadOnlyForScript } from './cli.js';
 
 // Walks the activity log's keyed chain with the key derived from SESSION_SECRET; exits 1
 // naming the first record (row, checkpoint or seal) that does not verify.
@@ -11,7 +11,8 @@ import { exitWith, openForScript } from './cli.js';
 const rekey = process.argv.includes('--rekey');
 const previous = rekey ? await readStdin() : '';
 if (rekey && !previous) exitWith('audit:verify --rekey: give the previous SESSION_SECRET on stdin');
-const { config, db } = openForScript();
+// Verifying only reads; re-keying writes, so only it opens the database for writing.
+const { config, db } = rekey ? openForScript() : openReadOnlyForScript('audit:verify');
 const rows = db.prepare('SELECT count(*) FROM activity_log').pluck().get() as number;
 const chain = createChainStore(db, config.activity.chainKey);
 const problem = rekey

@@ -1,14 +1,25 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { openForScript } from './cli.js';
+import { createBackup } from '../src/features/backups/backup.create.js';
+import { exitWith, openReadOnlyForScript } from './cli.js';
 
-// A consistent online copy through SQLite's backup API: safe while the service is running.
-const { values } = parseArgs({ options: { out: { type: 'string' } } });
-const { config, db } = openForScript();
-const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-const target = path.resolve(values.out ?? path.join(config.dataDir, 'backups', `security-${stamp}.db`));
-fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
-await db.backup(target);
+// One backup folder (database copy, dev secrets if any, manifest) made without writing the
+// live data; safe while the service runs and writes.
+let out: string | undefined;
+try {
+  ({ values: { out } } = parseArgs({ options: { out: { type: 'string' } } }));
+} catch (err) {
+  exitWith(`${(err as Error).message}\nusage: npm run backup [-- --out DIR]`, 2);
+}
+const { config, db } = openReadOnlyForScript('backup');
 db.close();
-process.stdout.write(`backup written to ${target}\n`);
+try {
+  const made = createBackup({
+    dataDir: config.dataDir, backupDir: path.resolve(out ?? config.backups.dir), keep: config.backups.keep,
+    secrets: { jwtSecret: config.jwtSecret, sessionSecret: config.sessionSecret },
+  });
+  const size = made.manifest.files['security.db']!.bytes;
+  process.stdout.write(`backup written to ${made.path} (${(size / 1048576).toFixed(1)} MiB, schema ${made.manifest.schemaVersion}, ${(made.durationMs / 1000).toFixed(1)} s)\n`);
+} catch (err) {
+  exitWith(`backup failed: ${(err as Error).message}`);
+}

@@ -85,7 +85,8 @@ export const envSchema = z.object({
   REQUEST_TIMEOUT_SECONDS: int(30, 1, 30),
   KEEP_ALIVE_TIMEOUT_SECONDS: int(5, 1, 120),
   SHUTDOWN_GRACE_SECONDS: int(5, 0, 120),
-  BACKUP_INTERVAL_HOURS: int(24, 0, 24 * 365),
+  // Decimals allowed (0.5: every half hour); 0 turns scheduled backups off.
+  BACKUP_INTERVAL_HOURS: z.coerce.number().min(0).max(24 * 365).default(24),
   BACKUP_DIR: optionalText,
   BACKUP_KEEP: int(7, 1, 10_000),
   DISK_MIN_FREE_MB: int(100, 0, 10_000_000),

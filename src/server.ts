@@ -1,5 +1,7 @@
 import { createApp, createServices } from './app.js';
 import { ConfigError, loadConfig, readEnvironment } from './config.js';
+import { scheduledBackupJob } from './features/backups/backup.service.js';
+import { holdServiceLock } from './features/backups/service-lock.js';
 import { createJsonLogger } from './http/logger.js';
 import { createHttpServer, stopHttpServer } from './http-server.js';
 import { startMaintenance } from './maintenance.js';
@@ -13,6 +15,7 @@ async function main(): Promise<void> {
   const config = loadConfig(readEnvironment());
   const stores = await openStores(config, logger);
   const { db, dataDb, sessionStore } = stores;
+  holdServiceLock(config.dataDir);
   const services = createServices({ config, db, dataDb, sessionStore, logger });
   const first = await services.users
     .ensureFirstAdmin({ username: config.adminUsername, password: config.adminPassword })
@@ -36,6 +39,10 @@ async function main(): Promise<void> {
     } },
     // Anonymous refusals are counted per minute; each minute's count is written once it is over.
     { name: 'refusals', everyMs: 60_000, run: () => services.refusals.flush() },
+    ...(config.backups.intervalHours > 0 ? [scheduledBackupJob(
+      { dataDir: config.dataDir, backupDir: config.backups.dir, keep: config.backups.keep,
+        secrets: { jwtSecret: config.jwtSecret, sessionSecret: config.sessionSecret } },
+      config.backups.intervalHours, (made) => logger.info('backup made', { backup: made.name, durationMs: made.durationMs }))] : []),
   ], logger);
 
   const app = createApp({ config, db, dataDb, sessionStore, logger }, services);

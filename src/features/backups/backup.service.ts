@@ -1,0 +1,61 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { BackupOptions } from './backup.create.js';
+import { oneLine } from './backup.files.js';
+import { readBackupStatus, recordFailure } from './backup.status.js';
+
+export type WorkerResult = { ok: true; name: string; durationMs: number } | { ok: false; error: string };
+
+// The worker's file sits beside this one, as .ts under tsx (tests) and .js once compiled.
+const workerFile = (): string => {
+  const self = fileURLToPath(import.meta.url);
+  return path.join(path.dirname(self), `backup.worker${path.extname(self)}`);
+};
+
+/** Makes one backup on a worker thread; resolves with its name, rejects with a one-line reason. */
+export function backupInWorker(options: BackupOptions): Promise<{ name: string; durationMs: number }> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(workerFile(), { workerData: options });
+    let settled = false;
+    worker.once('message', (result: WorkerResult) => {
+      settled = true;
+      if (result.ok) resolve({ name: result.name, durationMs: result.durationMs });
+      else reject(new Error(result.error));
+    });
+    // A worker that dies before answering did not record its failure itself.
+    const died = (reason: string) => {
+      if (settled) return;
+      settled = true;
+      const line = oneLine(new Error(reason), [options.dataDir, options.backupDir]);
+      try {
+        recordFailure(options.backupDir, new Date(), line);
+      } catch {
+        // Reported through the rejection below.
+      }
+      reject(new Error(line));
+    };
+    worker.once('error', (err) => died(`backup worker failed: ${err.message}`));
+    worker.once('exit', (code) => died(`backup worker exited with code ${code}`));
+  });
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * The maintenance job for BACKUP_INTERVAL_HOURS: it looks at least hourly and backs up when the
+ * last success (from status.json) is older than the interval, so restarts do not postpone
+ * backups and intervals longer than a timer can hold (~24 days) still work.
+ */
+export function scheduledBackupJob(options: BackupOptions, intervalHours: number, onDone: (r: { name: string; durationMs: number }) => void) {
+  const intervalMs = intervalHours * HOUR_MS;
+  return {
+    name: 'backup',
+    everyMs: Math.max(1_000, Math.min(intervalMs, HOUR_MS)),
+    run: async () => {
+      const last = readBackupStatus(options.backupDir).lastSuccessAt;
+      if (last && Date.now() - Date.parse(last) < intervalMs) return;
+      onDone(await backupInWorker(options));
+    },
+  };
+}
