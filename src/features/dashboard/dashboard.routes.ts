@@ -1,10 +1,12 @@
 import { Router } from 'express';
+import type { Config } from '../../config.js';
 import type { Db } from '../../db.js';
 import { actorFromSession, allow } from '../../http/panel-auth.js';
 import { dataScope } from '../../permissions.js';
 import { FLAG_RULES } from '../activity/activity.rules.js';
 import type { ContactsService } from '../contacts/contacts.service.js';
 import type { UsersRepo } from '../users/users.repo.js';
+import { backupSummary } from './backup-summary.js';
 import { barChart, lastDays } from './charts.js';
 import { createDashboardRepo } from './dashboard.repo.js';
 
@@ -12,7 +14,7 @@ const DAYS = 30;
 const byDay = (rows: Array<{ day: string; n: number }>) => new Map(rows.map((r) => [r.day, r.n]));
 const sumSince = (perDay: Map<string, number>, days: string[]) => days.reduce((sum, d) => sum + (perDay.get(d) ?? 0), 0);
 
-export function createDashboardRoutes(deps: { db: Db; contacts: ContactsService; users: { repo: UsersRepo } }): Router {
+export function createDashboardRoutes(deps: { config: Config; db: Db; contacts: ContactsService; users: { repo: UsersRepo } }): Router {
   const router = Router();
   const repo = createDashboardRepo(deps.db);
 
@@ -42,6 +44,8 @@ export function createDashboardRoutes(deps: { db: Db; contacts: ContactsService;
       openFlags: repo.openFlags(scope),
       recentFlags: repo.recentFlags(scope),
       topSenders: repo.topSenders(scope, days[DAYS - 7]!, today),
+      // Backups concern the whole service: admins only.
+      backup: actor.role === 'admin' ? backupSummary(deps.config.backups, new Date()) : null,
       charts: [
         barChart('messages', `Messages per day, last ${DAYS} days (UTC)`, days,
           [{ name: 'Messages', style: 'primary', values: days.map((d) => messages.get(d) ?? 0) }], 5, shortDay),
