@@ -12,7 +12,7 @@ const manifestSchema = z.object({
   createdAt: z.iso.datetime(),
   schemaVersion: z.number().int().min(0),
   appVersion: z.string(),
-  files: z.record(z.enum([DB_FILE, SECRETS_FILE]), fileEntry),
+  files: z.partialRecord(z.enum([DB_FILE, SECRETS_FILE]), fileEntry),
   secrets: z.object({ jwtSecret: z.string(), sessionSecret: z.string(), storedInBackup: z.boolean() }),
 });
 
