@@ -21,7 +21,7 @@ export interface Service {
   exited: Promise<number | null>;
 }
 
-export const OWNER = { username: 'owner', password: 'a strong owner passphrase' };
+export const OWNER = { username: 'chief', password: 'a strong owner passphrase' };
 
 /** Starts src/server.ts as a real process on a free port and waits until it listens. */
 export async function startService(env: Record<string, string>): Promise<Service> {

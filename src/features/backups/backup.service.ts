@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { BackupOptions } from './backup.create.js';
 import { oneLine } from './backup.files.js';
@@ -8,15 +8,19 @@ import { readBackupStatus, recordFailure } from './backup.status.js';
 export type WorkerResult = { ok: true; name: string; durationMs: number } | { ok: false; error: string };
 
 // The worker's file sits beside this one, as .ts under tsx (tests) and .js once compiled.
-const workerFile = (): string => {
+// Worker threads do not inherit tsx's loader, so the .ts one is started through tsx's API.
+function startWorker(workerData: BackupOptions): Worker {
   const self = fileURLToPath(import.meta.url);
-  return path.join(path.dirname(self), `backup.worker${path.extname(self)}`);
-};
+  const file = path.join(path.dirname(self), `backup.worker${path.extname(self)}`);
+  if (file.endsWith('.js')) return new Worker(file, { workerData });
+  const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(pathToFileURL(file).href)}); })`;
+  return new Worker(boot, { eval: true, workerData });
+}
 
 /** Makes one backup on a worker thread; resolves with its name, rejects with a one-line reason. */
 export function backupInWorker(options: BackupOptions): Promise<{ name: string; durationMs: number }> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(workerFile(), { workerData: options });
+    const worker = startWorker(options);
     let settled = false;
     worker.once('message', (result: WorkerResult) => {
       settled = true;
