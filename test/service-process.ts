@@ -62,7 +62,7 @@ export async function panelLogin(url: string, username: string, password: string
   const res = await fetch(`${url}/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookies },
     body: new URLSearchParams({ _csrf: csrf, username, password }).toString() });
   const session = res.headers.getSetCookie().map((c) => c.split(';')[0]!).find((c) => c.startsWith('nexus.sid='));
-  if (res.status !== 302 || !session) throw new Error(`panel login ${username}: ${res.status}`);
+  if (res.status !== 302 && res.status !== 303 || !session) throw new Error(`panel login ${username}: ${res.status}`);
   return session;
 }
 
