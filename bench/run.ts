@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
+import { backupUnderLoadBench } from './backup-under-load.js';
 import { dashboardBench } from './dashboard.js';
 import { dataSizeBench } from './data-size.js';
 import { loginFloodBench } from './login-flood.js';
@@ -105,6 +106,8 @@ async function main(): Promise<void> {
   console.log(`fsync cost per commit: ${(1000 / full - 1000 / normal).toFixed(3)} ms`);
 
   if (process.env.BENCH_ONLY !== 'http') await dataSizeBench({ contacts: Number(process.env.BENCH_CONTACTS ?? 1_000_000), seconds: DURATION * 2 });
+
+  if (process.env.BENCH_ONLY !== 'http') await backupUnderLoadBench({ contacts: Number(process.env.BENCH_CONTACTS ?? 1_000_000) });
 
   if (process.env.BENCH_ONLY !== 'http') await dashboardBench({ messages: Number(process.env.BENCH_MESSAGES ?? 1_000_000), events: Number(process.env.BENCH_EVENTS ?? 200_000) });
 
