@@ -17,9 +17,13 @@ function run(args: string[], env: Record<string, string>): Promise<{ code: numbe
   });
 }
 
-const stats = (latencies: number[]) => {
-  const sorted = [...latencies].sort((a, b) => a - b);
-  return { n: sorted.length, max: sorted[sorted.length - 1] ?? 0, p99: sorted[Math.floor(sorted.length * 0.99)] ?? 0 };
+const stats = (samples: Array<[number, number]>, from: number, to: number) => {
+  const inside = samples.filter(([at]) => at >= from && at < to);
+  const sorted = inside.map(([, ms]) => ms).sort((a, b) => a - b);
+  const worst = inside.reduce<[number, number]>((w, s) => (s[1] > w[1] ? s : w), [from, 0]);
+  // Writes stalled over 100 ms, and when the longest began (seconds into the window).
+  return { n: sorted.length, max: worst[1], maxAt: (worst[0] - from) / 1000, over100: sorted.filter((ms) => ms > 100).length,
+    p99: sorted[Math.floor(sorted.length * 0.99)] ?? 0 };
 };
 
 /**
@@ -51,15 +55,15 @@ export async function backupUnderLoadBench(options: { contacts: number; baseline
     await writerDone;
     if (backup.code !== 0) throw new Error(`backup failed: ${backup.out}`);
     const samples = JSON.parse(samplesText) as Array<[number, number]>;
-    const before = stats(samples.filter(([at]) => at >= baselineFrom && at < backupFrom).map(([, ms]) => ms));
-    const during = stats(samples.filter(([at]) => at >= backupFrom && at < backupTo).map(([, ms]) => ms));
+    const before = stats(samples, baselineFrom, backupFrom);
+    const during = stats(samples, backupFrom, backupTo);
     const folder = fs.readdirSync(path.join(dataDir, 'bench-backups')).find((n) => n.startsWith('backup-'))!;
     const copyBytes = fs.statSync(path.join(dataDir, 'bench-backups', folder, 'security.db')).size;
     const seconds = (backupTo - backupFrom) / 1000;
     console.log(`\nBackup under write load (${options.contacts.toLocaleString('en')} contacts, live file ${(dbBytes / 1048576).toFixed(0)} MiB; one writer process committing single rows, synchronous=FULL)`);
     console.log(`npm run backup: ${seconds.toFixed(1)} s wall (process start included), copy ${(copyBytes / 1048576).toFixed(0)} MiB; ${backup.out.trim()}`);
-    console.log(`writes before the backup: ${before.n} in ${((backupFrom - baselineFrom) / 1000).toFixed(0)} s, p99 ${before.p99.toFixed(2)} ms, longest ${before.max.toFixed(2)} ms`);
-    console.log(`writes during the backup: ${during.n} in ${seconds.toFixed(1)} s, p99 ${during.p99.toFixed(2)} ms, longest ${during.max.toFixed(2)} ms`);
+    console.log(`writes before the backup: ${before.n} in ${((backupFrom - baselineFrom) / 1000).toFixed(0)} s, p99 ${before.p99.toFixed(2)} ms, longest ${before.max.toFixed(2)} ms, ${before.over100} over 100 ms`);
+    console.log(`writes during the backup: ${during.n} in ${seconds.toFixed(1)} s, p99 ${during.p99.toFixed(2)} ms, longest ${during.max.toFixed(2)} ms (at ${during.maxAt.toFixed(1)} s), ${during.over100} over 100 ms`);
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
