@@ -36,7 +36,9 @@ export async function backupUnderLoadBench(options: { contacts: number; baseline
   try {
     await seedContacts(dataDir, options.contacts, 200);
     const dbBytes = fs.statSync(path.join(dataDir, 'security.db')).size;
-    const backupArgs = [path.join(ROOT, 'scripts/launch.mjs'), 'backup', '--out', path.join(dataDir, 'bench-backups')];
+    // BENCH_BACKUP_OUT puts the copy on another filesystem (e.g. /dev/shm) to tell disk contention from locking.
+    const outDir = fs.mkdtempSync(path.join(process.env.BENCH_BACKUP_OUT ?? dataDir, 'bench-backups-'));
+    const backupArgs = [path.join(ROOT, 'scripts/launch.mjs'), 'backup', '--out', outDir];
     const backupEnv = { DATA_DIR: dataDir, BACKUP_KEEP: '1' };
     // A first, unmeasured run compiles the scripts if needed and warms the page cache, as a
     // running service's database is.
@@ -57,10 +59,11 @@ export async function backupUnderLoadBench(options: { contacts: number; baseline
     const samples = JSON.parse(samplesText) as Array<[number, number]>;
     const before = stats(samples, baselineFrom, backupFrom);
     const during = stats(samples, backupFrom, backupTo);
-    const folder = fs.readdirSync(path.join(dataDir, 'bench-backups')).find((n) => n.startsWith('backup-'))!;
-    const copyBytes = fs.statSync(path.join(dataDir, 'bench-backups', folder, 'security.db')).size;
+    const folder = fs.readdirSync(outDir).find((n) => n.startsWith('backup-'))!;
+    const copyBytes = fs.statSync(path.join(outDir, folder, 'security.db')).size;
+    fs.rmSync(outDir, { recursive: true, force: true });
     const seconds = (backupTo - backupFrom) / 1000;
-    console.log(`\nBackup under write load (${options.contacts.toLocaleString('en')} contacts, live file ${(dbBytes / 1048576).toFixed(0)} MiB; one writer process committing single rows, synchronous=FULL)`);
+    console.log(`\nBackup under write load (${options.contacts.toLocaleString('en')} contacts, live file ${(dbBytes / 1048576).toFixed(0)} MiB; one writer process committing single rows, synchronous=FULL; copy written to ${process.env.BENCH_BACKUP_OUT ? 'BENCH_BACKUP_OUT' : 'the same disk'})`);
     console.log(`npm run backup: ${seconds.toFixed(1)} s wall (process start included), copy ${(copyBytes / 1048576).toFixed(0)} MiB; ${backup.out.trim()}`);
     console.log(`writes before the backup: ${before.n} in ${((backupFrom - baselineFrom) / 1000).toFixed(0)} s, p99 ${before.p99.toFixed(2)} ms, longest ${before.max.toFixed(2)} ms, ${before.over100} over 100 ms`);
     console.log(`writes during the backup: ${during.n} in ${seconds.toFixed(1)} s, p99 ${during.p99.toFixed(2)} ms, longest ${during.max.toFixed(2)} ms (at ${during.maxAt.toFixed(1)} s), ${during.over100} over 100 ms`);
