@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ConfigError, loadConfig, readEnvironment, type Config } from '../src/config.js';
 import { migrate, openDatabase, readMigrations, type Db } from '../src/db.js';
 import { canonicaliseStoredPhones } from '../src/features/contacts/stored-phones.js';
+import { StartupRefusal } from '../src/startup-refusal.js';
 import { appliedVersions, openReadOnly } from '../src/features/backups/backup.repo.js';
 
 function loadScriptConfig(): Config {
@@ -11,6 +12,7 @@ function loadScriptConfig(): Config {
     return loadConfig(readEnvironment());
   } catch (err) {
     if (err instanceof ConfigError) exitWith(`configuration error: ${err.problems.join('; ')}`);
+    if (err instanceof StartupRefusal) exitWith(err.message);
     throw err;
   }
 }

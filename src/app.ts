@@ -14,10 +14,12 @@ import { createContactsService } from './features/contacts/contacts.service.js';
 import { createMessagesService } from './features/messages/messages.service.js';
 import { createPasswordAttempts } from './features/auth/password-attempts.js';
 import { createThrottle } from './features/auth/throttle.js';
+import { createReadiness } from './features/health/readiness.js';
 import { createUserManagement } from './features/users/users.manage.js';
 import { createUsersService } from './features/users/users.service.js';
 import { allow } from './http/panel-auth.js';
 import { reportShed } from './http/error-handlers.js';
+import type { IdleTracker } from './http/idle-tracker.js';
 import type { Logger } from './http/logger.js';
 import { createRefusalRecorder } from './http/refusals.js';
 import { requestContext } from './http/request-context.js';
@@ -36,6 +38,8 @@ export interface AppDeps {
   sessionStore: session.Store;
   logger: Logger;
   clock?: () => number;
+  /** Told of every request, so maintenance can tell when the service is idle. */
+  idle?: IdleTracker;
 }
 
 export function createServices(deps: AppDeps) {
@@ -72,12 +76,19 @@ export function createApp(deps: AppDeps, services = createServices(deps)) {
   // Every response is no-store or static; ETags would only cost a hash per response.
   app.set('etag', false);
 
+  if (deps.idle) app.use(deps.idle.track);
   app.use(shedSignInsWhenSaturated(() => reportShed(logger)));
   app.use(requestContext(logger, config.logRequests));
 
   const ping = db.prepare('SELECT 1 AS ok');
   app.get('/health', jsonSecurityHeaders(config.isProduction), allow('health.read'), (_req, res) => {
     res.json(ping.get() ? { status: 'healthy', service: 'security-backend' } : { status: 'unhealthy' });
+  });
+  const readiness = createReadiness(db, { dataDir: config.dataDir, diskMinFreeBytes: config.diskMinFreeBytes }, deps.clock);
+  app.get('/ready', jsonSecurityHeaders(config.isProduction), allow('health.read'), (_req, res) => {
+    const { ready, checks } = readiness.check();
+    if (!ready) res.set('Retry-After', '5');
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
   });
   app.use(createApi({ logger, tokens: services.tokens, manage: services.manage, contacts: services.contacts, messages: services.messages, activity: services.activity, allowedOrigins: config.mainAppOrigins,
     apiLoginRequestsPerMinute: config.throttle.apiRequestsPerMinute, isProduction: config.isProduction, recordRefusal }));

@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import { adjacencyGraphs, dictionary } from '@zxcvbn-ts/language-common';
+import { writeFileAtomic } from './durable-files.js';
 import { isCommonPassword } from './features/auth/password-policy.js';
+import { StartupRefusal } from './startup-refusal.js';
 
 const MIN_SECRET_LENGTH = 32;
 const PLACEHOLDER = /change|secret|example|default|your[-_]?/i;
@@ -68,8 +70,14 @@ export function ensureDevSecrets(dataDir: string, given: Partial<Record<keyof De
     sessionSecret: stored.sessionSecret ?? randomSecret(),
   };
   if (stored.jwtSecret !== secrets.jwtSecret || stored.sessionSecret !== secrets.sessionSecret) {
-    fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    fs.writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+    // Atomic: a crash mid-write must never leave a truncated file that ends every session.
+    try {
+      fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+      writeFileAtomic(file, JSON.stringify(secrets, null, 2));
+    } catch (err) {
+      throw new StartupRefusal(`${file} cannot be written (${(err as NodeJS.ErrnoException).code ?? 'error'}): ` +
+        'make the data directory writable by this user (or set JWT_SECRET_KEY and SESSION_SECRET), then start again');
+    }
   }
   return {
     jwtSecret: given.jwtSecret ?? secrets.jwtSecret,
@@ -79,8 +87,18 @@ export function ensureDevSecrets(dataDir: string, given: Partial<Record<keyof De
 
 function readStored(file: string): Partial<DevSecrets> {
   if (!fs.existsSync(file)) return {};
-  const parsed: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
-  if (typeof parsed !== 'object' || parsed === null) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code ?? 'not valid JSON';
+    throw new StartupRefusal(`${file} is unreadable or corrupt (${why}): restore it from a backup (npm run restore), ` +
+      'or move it aside to start with new secrets, which ends every session and token');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new StartupRefusal(`${file} is corrupt (not a JSON object): restore it from a backup (npm run restore), ` +
+      'or move it aside to start with new secrets, which ends every session and token');
+  }
   const { jwtSecret, sessionSecret } = parsed as Record<string, unknown>;
   return {
     jwtSecret: typeof jwtSecret === 'string' ? jwtSecret : undefined,

@@ -6,6 +6,9 @@ import { projectRoot } from './paths.js';
 
 export type Db = Database.Database;
 
+export const BUSY_TIMEOUT_MS = 5000;
+const JOURNAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+
 export interface OpenOptions {
   synchronous?: 'FULL' | 'NORMAL';
 }
@@ -16,12 +19,37 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
   db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  // The WAL is truncated back to this size after a checkpoint, so one burst cannot leave a
+  // file of gigabytes behind (SQLite otherwise keeps the WAL at its largest size).
+  db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES}`);
   // 64 MiB of page cache (the default is 2 MiB): a million contacts and their search index
   // stay in memory instead of being re-read from the OS for every sync and search.
   db.pragma('cache_size = -65536');
   db.pragma('temp_store = MEMORY');
   return db;
+}
+
+/**
+ * Runs `work` with a shorter busy timeout on this connection, then restores it. Calls are
+ * synchronous, so a housekeeping statement waiting 5 s on a lock would stall every request.
+ */
+export function withBusyTimeout<T>(db: Db, ms: number, work: () => T): T {
+  db.pragma(`busy_timeout = ${Math.trunc(ms)}`);
+  try {
+    return work();
+  } finally {
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  }
+}
+
+/**
+ * Copies the WAL into the database and truncates it to zero bytes, if no reader needs it;
+ * otherwise does nothing and reports busy (never waits: see withBusyTimeout).
+ */
+export function truncateWal(db: Db): { busy: boolean; walPages: number } {
+  const [row] = withBusyTimeout(db, 0, () => db.pragma('wal_checkpoint(TRUNCATE)')) as Array<{ busy: number; log: number }>;
+  return { busy: row!.busy === 1, walPages: row!.log };
 }
 
 export interface Migration {

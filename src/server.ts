@@ -2,6 +2,8 @@ import { createApp, createServices } from './app.js';
 import { ConfigError, loadConfig, readEnvironment } from './config.js';
 import { scheduledBackupJob } from './features/backups/backup.service.js';
 import { holdServiceLock } from './features/backups/service-lock.js';
+import { truncateWal } from './db.js';
+import { createIdleTracker } from './http/idle-tracker.js';
 import { createJsonLogger } from './http/logger.js';
 import { createHttpServer, stopHttpServer } from './http-server.js';
 import { startMaintenance } from './maintenance.js';
@@ -13,7 +15,7 @@ const logger = createJsonLogger();
 
 async function main(): Promise<void> {
   const config = loadConfig(readEnvironment());
-  const stores = await openStores(config, logger);
+  const stores = await openStores(config, logger, { init: process.argv.includes('--init') });
   const { db, dataDb, sessionStore } = stores;
   holdServiceLock(config.dataDir);
   const services = createServices({ config, db, dataDb, sessionStore, logger });
@@ -30,12 +32,16 @@ async function main(): Promise<void> {
 
   reportChain(services.activity.sealChain());
 
+  const idle = createIdleTracker();
   const maintenance = startMaintenance([
     { name: 'purge', everyMs: 10 * 60_000, run: () => {
       services.throttle.purgeIdle();
       services.tokens.purgeExpired();
       services.contacts.tidySearchIndex();
       services.activity.applyRetention();
+    } },
+    { name: 'wal-checkpoint', everyMs: 30_000, run: () => {
+      if (idle.idleFor(5_000)) truncateWal(db);
     } },
     // Anonymous refusals are counted per minute; each minute's count is written once it is over.
     { name: 'refusals', everyMs: 60_000, run: () => services.refusals.flush() },
@@ -45,7 +51,7 @@ async function main(): Promise<void> {
       config.backups.intervalHours, (made) => logger.info('backup made', { backup: made.name, durationMs: made.durationMs }))] : []),
   ], logger);
 
-  const app = createApp({ config, db, dataDb, sessionStore, logger }, services);
+  const app = createApp({ config, db, dataDb, sessionStore, logger, idle }, services);
   const server = createHttpServer(app, config.server);
   server.listen(config.port, config.host, () => {
     logger.info('listening', { url: `http://${config.host}:${config.port}`, env: config.env, dataDir: config.dataDir });

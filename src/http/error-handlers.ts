@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, Request, Response } from 'express';
-import { describeError, type ErrorReply } from './errors.js';
+import { describeError, isStorageFailure, type ErrorReply } from './errors.js';
 import type { Logger } from './logger.js';
 import type { RecordRefusal } from './refusals.js';
 
@@ -25,8 +25,23 @@ export function reportShed(logger: Logger): void {
   state.shed = 0;
 }
 
+/** Storage failures are logged like shed load: one line a second at most, with the SQLite code. */
+const storageFailures = new WeakMap<Logger, { lastAt: number; count: number }>();
+
+function reportStorageFailure(logger: Logger, err: unknown): void {
+  const state = storageFailures.get(logger) ?? { lastAt: -Infinity, count: 0 };
+  storageFailures.set(logger, state);
+  state.count += 1;
+  if (Date.now() - state.lastAt < 1000) return;
+  const code = String((err as { code?: unknown }).code);
+  logger.error('storage unavailable: requests answered 503', { code, requests: state.count });
+  state.lastAt = Date.now();
+  state.count = 0;
+}
+
 function report(logger: Logger, req: Request, err: unknown, reply: ErrorReply): void {
   if (reply.code === 'busy') reportShed(logger);
+  if (reply.code === 'storage_unavailable' && isStorageFailure(err)) reportStorageFailure(logger, err);
   if (!reply.unexpected) return;
   const e = err instanceof Error ? err : new Error(String(err));
   logger.error('unhandled error', { id: req.id, method: req.method, path: req.path, error: e.message, stack: e.stack });
@@ -60,7 +75,7 @@ export function jsonErrorHandler(logger: Logger, record?: RecordRefusal): ErrorR
 
 const TITLES: Record<number, string> = {
   400: 'Bad request', 401: 'Sign-in required', 403: 'Forbidden', 404: 'Page not found', 405: 'Method not allowed',
-  413: 'Request too large', 415: 'Unsupported request', 429: 'Too many requests', 500: 'Something went wrong', 503: 'Busy',
+  413: 'Request too large', 415: 'Unsupported request', 429: 'Too many requests', 500: 'Something went wrong', 503: 'Temporarily unavailable',
 };
 
 /** HTML surface: an error page in the layout; unexpected errors show only the request id. */

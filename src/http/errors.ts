@@ -44,6 +44,22 @@ export class ServiceBusy extends HttpError {
   }
 }
 
+/** The database cannot take writes right now (disk full, locked, I/O error): retry later. */
+export class StorageUnavailable extends HttpError {
+  constructor() {
+    super(503, 'Storage is unavailable right now; nothing was saved. Retry shortly.', { code: 'storage_unavailable', retryAfterSeconds: 5 });
+  }
+}
+
+// SQLite result codes (better-sqlite3's SqliteError.code, sqlite3's err.code) that say the
+// storage, not the request, is at fault: the same request can succeed once it recovers.
+const STORAGE_CODE = /^SQLITE_(FULL|BUSY|LOCKED|IOERR|READONLY|CANTOPEN|PROTOCOL)/;
+
+export function isStorageFailure(err: unknown): boolean {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && STORAGE_CODE.test(code);
+}
+
 export class UnsupportedEncoding extends HttpError {
   constructor() {
     super(415, 'Request bodies must not be compressed: send them without Content-Encoding', { code: 'unsupported_encoding' });
@@ -108,6 +124,7 @@ export function describeError(err: unknown): ErrorReply {
       fields: err.extra.fields, retryAfterSeconds: err.extra.retryAfterSeconds, unexpected: false };
   }
   if (typeof err !== 'object' || err === null) return UNEXPECTED;
+  if (isStorageFailure(err)) return describeError(new StorageUnavailable());
   if ((err as { code?: unknown }).code === 'EBADCSRFTOKEN') {
     return { status: 403, message: 'The form has expired or did not come from this site. Reload the page and try again.',
       code: 'csrf', unexpected: false };

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../../paths.js';
-import { fileStamp, fsyncPath, oneLine, sha256File, sha256Text } from './backup.files.js';
+import { fsyncPath } from '../../durable-files.js';
+import { fileStamp, oneLine, sha256File, sha256Text } from './backup.files.js';
 import { inspectCopy, vacuumInto } from './backup.repo.js';
 import { recordFailure, recordSuccess } from './backup.status.js';
 

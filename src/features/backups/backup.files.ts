@@ -1,16 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-
-/** Flushes a file or directory to disk: a rename is only durable once its directory is synced. */
-export function fsyncPath(target: string): void {
-  const fd = fs.openSync(target, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
+import { fsyncPath } from '../../durable-files.js';
 
 export function sha256File(file: string): string {
   const hash = crypto.createHash('sha256');
@@ -26,15 +17,6 @@ export function sha256File(file: string): string {
     fs.closeSync(fd);
   }
   return hash.digest('hex');
-}
-
-/** Writes a file under a temporary name, fsyncs it, renames it over `file`, fsyncs the directory. */
-export function writeFileAtomic(file: string, content: string | Buffer): void {
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  fs.writeFileSync(temp, content, { mode: 0o600 });
-  fsyncPath(temp);
-  fs.renameSync(temp, file);
-  fsyncPath(path.dirname(file));
 }
 
 /** Copies a file under a temporary name in the target's directory, fsyncs, then renames into place. */

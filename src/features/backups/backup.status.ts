@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from './backup.files.js';
+import { writeFileAtomic } from '../../durable-files.js';
 
 export interface BackupStatus {
   lastSuccessAt: string | null;

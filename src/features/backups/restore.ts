@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Migration } from '../../db.js';
 import { DB_FILE, SECRETS_FILE, type Manifest } from './backup.create.js';
-import { copyFileAtomic, fileStamp, fsyncPath } from './backup.files.js';
+import { fsyncPath } from '../../durable-files.js';
+import { copyFileAtomic, fileStamp } from './backup.files.js';
 import { verifyBackup } from './backup.verify.js';
 import { runningServicePid } from './service-lock.js';
 
