@@ -24,9 +24,9 @@ export interface Service {
 export const OWNER = { username: 'chief', password: 'a strong owner passphrase' };
 
 /** Starts src/server.ts as a real process on a free port and waits until it listens. */
-export async function startService(env: Record<string, string>): Promise<Service> {
+export async function startService(env: Record<string, string>, args: string[] = []): Promise<Service> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/server.ts')], {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/server.ts'), ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ADMIN_USERNAME: OWNER.username, ADMIN_PASSWORD: OWNER.password, ...env, SECURITY_PORT: String(port) },
   });
