@@ -19,6 +19,7 @@ import { createUserManagement } from './features/users/users.manage.js';
 import { createUsersService } from './features/users/users.service.js';
 import { allow } from './http/panel-auth.js';
 import { reportShed } from './http/error-handlers.js';
+import { describeError } from './http/errors.js';
 import type { IdleTracker } from './http/idle-tracker.js';
 import type { Logger } from './http/logger.js';
 import { createRefusalRecorder } from './http/refusals.js';
@@ -97,9 +98,13 @@ export function createApp(deps: AppDeps, services = createServices(deps)) {
   app.use(express.static(path.join(root, 'public'), { index: false, maxAge: '1h' }));
   app.use(createPanel({ ...deps, ...services, recordRefusal }));
 
+  // Errors after a surface has answered (a session save failing at the end of a response).
   const lastResort: ErrorRequestHandler = (err, req, res, _next) => {
-    logger.error('unhandled error outside a surface', { id: req.id, error: String((err as Error)?.message) });
-    if (!res.headersSent) res.status(500).type('text').send('Something went wrong');
+    const reply = describeError(err);
+    if (reply.unexpected) logger.error('unhandled error outside a surface', { id: req.id, method: req.method, path: req.path, error: String((err as Error)?.message) });
+    if (res.headersSent) return;
+    if (reply.retryAfterSeconds) res.set('Retry-After', String(reply.retryAfterSeconds));
+    res.status(reply.status).type('text').send(reply.unexpected ? 'Something went wrong' : reply.message);
   };
   app.use(lastResort);
   return app;
