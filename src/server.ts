@@ -33,6 +33,7 @@ async function main(): Promise<void> {
       services.tokens.purgeExpired();
       services.contacts.tidySearchIndex();
       services.activity.applyRetention();
+      services.messages.purgeIdempotencyKeys();
     } },
     // The session store's own purge runs once a day; expired sessions go within five minutes instead.
     { name: 'sessions', everyMs: 5 * 60_000, run: async () => void await sessionStore.purgeExpired() },
