@@ -40,7 +40,8 @@ export function createApi(deps: ApiDeps): Router {
   const corsPolicy = cors({
     origin: deps.allowedOrigins,
     methods: ['GET', 'POST', 'PUT', 'DELETE'],
-    allowedHeaders: ['Authorization', 'Content-Type'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
+    exposedHeaders: ['Idempotent-Replayed'],
     credentials: false,
     maxAge: 600,
   });

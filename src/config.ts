@@ -43,6 +43,8 @@ export interface Config {
     lockMaxSeconds: number;
     requestsPerMinute: number;
     apiRequestsPerMinute: number;
+    /** GET /login per IP per minute. */
+    pageRequestsPerMinute: number;
   };
   tokens: { accessMinutes: number; refreshDays: number };
   quotas: { perMinute: number; perHour: number; perDestinationHour: number };
@@ -119,6 +121,7 @@ export function loadConfig(env: Env): Config {
       lockMaxSeconds: e.LOGIN_LOCK_MAX_SECONDS,
       requestsPerMinute: e.LOGIN_REQUESTS_PER_MINUTE,
       apiRequestsPerMinute: e.API_LOGIN_REQUESTS_PER_MINUTE,
+      pageRequestsPerMinute: e.LOGIN_PAGE_REQUESTS_PER_MINUTE,
     },
     tokens: { accessMinutes: e.ACCESS_TOKEN_EXPIRES_MINUTES, refreshDays: e.REFRESH_TOKEN_EXPIRES_DAYS },
     quotas: { perMinute: e.RATE_LIMIT_MESSAGES_PER_MINUTE, perHour: e.RATE_LIMIT_MESSAGES_PER_HOUR,

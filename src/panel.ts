@@ -23,7 +23,8 @@ import type { Logger } from './http/logger.js';
 import { loadPanelUser, requirePasswordChange } from './http/panel-auth.js';
 import type { RecordRefusal } from './http/refusals.js';
 import { refuseEncodedBodies } from './http/encoded-bodies.js';
-import { anonymousPostLimit } from './http/rate-limits.js';
+import { createLoginCsrf } from './http/login-csrf.js';
+import { anonymousPostLimit, loginPageLimit } from './http/rate-limits.js';
 import { refuseCrossSite } from './http/same-origin.js';
 import { sessionMiddleware } from './http/session.js';
 
@@ -52,6 +53,11 @@ export function createPanel(deps: PanelDeps): Router {
     },
   });
 
+  // The sign-in form is protected without a session (none is stored until someone signs in);
+  // every form after sign-in keeps the session's synchroniser token.
+  const loginCsrf = createLoginCsrf({ sessionSecret: config.sessionSecret, secure: config.session.secureCookie });
+  const isSignInForm = (req: { path: string }) => req.path === '/login';
+
   const panel = Router();
   panel.use((_req, res, next) => {
     res.set('Cache-Control', 'no-store');
@@ -61,18 +67,19 @@ export function createPanel(deps: PanelDeps): Router {
   // View locals come before anything that can fail, so error pages render in the layout.
   panel.use(exposeFlash);
   panel.use((req, res, next) => {
-    // A function, so a token (and a session) is made only for pages that show a form.
-    res.locals.csrfToken = () => generateToken(req);
+    // A function, so a token (and, after sign-in, a session) is made only for pages that show a form.
+    res.locals.csrfToken = () => (isSignInForm(req) ? loginCsrf.token(req, res) : generateToken(req));
     res.locals.currentPath = req.path;
     next();
   });
+  panel.use(loginPageLimit(config.throttle.pageRequestsPerMinute, deps.recordRefusal));
   panel.use(refuseCrossSite);
   panel.use(refuseEncodedBodies);
   panel.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 }));
   panel.use(loadPanelUser(deps.users.repo, config.session.absoluteHours, deps.clock));
   // Before CSRF, so that a flood of forged or anonymous posts is cut off after its first minute's worth.
   panel.use(anonymousPostLimit(config.throttle.requestsPerMinute, deps.recordRefusal));
-  panel.use(csrfSynchronisedProtection);
+  panel.use((req, res, next) => (isSignInForm(req) ? loginCsrf.protect : csrfSynchronisedProtection)(req, res, next));
   panel.use(requirePasswordChange);
 
   panel.use(createAuthRoutes(deps.auth, { cookie: { name: config.session.cookieName, secure: config.session.secureCookie }, clock: deps.clock }));

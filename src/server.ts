@@ -39,10 +39,13 @@ async function main(): Promise<void> {
       services.tokens.purgeExpired();
       services.contacts.tidySearchIndex();
       services.activity.applyRetention();
+      services.messages.purgeIdempotencyKeys();
     } },
     { name: 'wal-checkpoint', everyMs: 30_000, run: () => {
       if (idle.idleFor(5_000)) truncateWal(db);
     } },
+    // The session store's own purge runs once a day; expired sessions go within five minutes instead.
+    { name: 'sessions', everyMs: 5 * 60_000, run: async () => void await sessionStore.purgeExpired() },
     // Anonymous refusals are counted per minute; each minute's count is written once it is over.
     { name: 'refusals', everyMs: 60_000, run: () => services.refusals.flush() },
     ...(config.backups.intervalHours > 0 ? [scheduledBackupJob(

@@ -29,8 +29,9 @@ describe('security headers', () => {
   });
 
   test('the session cookie is HttpOnly, SameSite=Lax, under its own name, and not Secure in development', async () => {
-    const res = await request(ctx.app).get('/login');
-    const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? [])[0] ?? '';
+    const admin = await insertUser(ctx.db, { role: 'admin' });
+    const res = await signIn(request.agent(ctx.app), admin.username, admin.password);
+    const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('nexus.sid=')) ?? '';
     assert.match(cookie, /^nexus\.sid=/);
     assert.match(cookie, /HttpOnly/);
     assert.match(cookie, /SameSite=Lax/);
@@ -40,13 +41,19 @@ describe('security headers', () => {
   test('in production behind a trusted proxy the cookie is Secure with the __Host- prefix, and HSTS is sent', async () => {
     const prod = await makeTestApp({ NODE_ENV: 'production', TRUST_PROXY: '1' });
     try {
-      const res = await request(prod.app).get('/login').set('X-Forwarded-Proto', 'https');
-      const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? [])[0] ?? '';
+      const admin = await insertUser(prod.db, { role: 'admin' });
+      const page = await request(prod.app).get('/login').set('X-Forwarded-Proto', 'https');
+      assert.match(page.headers['strict-transport-security'] ?? '', /max-age=31536000/);
+      const formCookie = ([] as string[]).concat(page.headers['set-cookie'] ?? [])[0]!.split(';')[0]!;
+      const res = await request(prod.app).post('/login').set('X-Forwarded-Proto', 'https').set('Cookie', formCookie).type('form')
+        .send({ _csrf: csrfFrom(page.text), username: admin.username, password: admin.password });
+      assert.equal(res.status, 303);
+      const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('__Host-nexus.sid=')) ?? '';
       assert.match(cookie, /^__Host-nexus\.sid=/);
       assert.match(cookie, /; Secure/);
-      assert.match(res.headers['strict-transport-security'] ?? '', /max-age=31536000/);
-      const plain = await request(prod.app).get('/login');
-      assert.equal(plain.headers['set-cookie'], undefined, 'no session cookie over plain HTTP');
+      const plain = await request(prod.app).post('/login').set('Cookie', formCookie).type('form')
+        .send({ _csrf: csrfFrom(page.text), username: admin.username, password: admin.password });
+      assert.ok(!([] as string[]).concat(plain.headers['set-cookie'] ?? []).some((c) => c.includes('nexus.sid=')), 'no session cookie over plain HTTP');
     } finally {
       await prod.close();
     }

@@ -8,7 +8,7 @@ import { migrate, openDatabase, type Db } from '../src/db.js';
 import { hashPassword } from '../src/features/auth/password.js';
 import type { Role } from '../src/features/users/users.repo.js';
 import { createJsonLogger, type Logger } from '../src/http/logger.js';
-import { createSessionStore } from '../src/http/session.js';
+import { createSessionStore, type SessionStore } from '../src/http/session.js';
 
 export const STRONG_PASSWORD = 'correct horse battery staple 42';
 // Random, so that the production checks (128 bits of estimated entropy) accept them too.
@@ -32,6 +32,7 @@ export interface TestContext {
   db: Db;
   dir: string;
   services: ReturnType<typeof createServices>;
+  sessionStore: SessionStore;
   logLines: string[];
   clock: { now: number };
   close(): Promise<void>;
@@ -59,7 +60,7 @@ export async function makeTestApp(env: Env = {}): Promise<TestContext> {
   const services = createServices(deps);
   const app = createApp(deps, services);
   return {
-    app, db, dir, services, logLines, clock,
+    app, db, dir, services, sessionStore, logLines, clock,
     async close() {
       await sessionStore.close();
       dataDb.close();

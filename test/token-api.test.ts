@@ -242,13 +242,13 @@ describe('POST /auth/password', () => {
 });
 
 describe('CORS and the JSON surface', () => {
-  test("the main app's origins are allowed with Authorization and Content-Type, never *", async () => {
+  test("the main app's origins are allowed with Authorization, Content-Type and Idempotency-Key, never *", async () => {
     for (const origin of ['http://127.0.0.1:5500', 'https://app.example.com']) {
       const preflight = await request(ctx.app).options('/auth/validate').set('Origin', origin)
         .set('Access-Control-Request-Method', 'POST').set('Access-Control-Request-Headers', 'authorization,content-type');
       assert.equal(preflight.status, 204);
       assert.equal(preflight.headers['access-control-allow-origin'], origin);
-      assert.equal(preflight.headers['access-control-allow-headers'], 'Authorization,Content-Type');
+      assert.equal(preflight.headers['access-control-allow-headers'], 'Authorization,Content-Type,Idempotency-Key');
     }
   });
 

@@ -40,3 +40,18 @@ export function anonymousPostLimit(perMinute: number, record: RecordRefusal): Re
     return limiter(req, res, next);
   };
 }
+
+/**
+ * A generous per-IP cap on viewing the sign-in page: it stores nothing, but each view still
+ * renders a page and signs a token, so one client cannot have it rendered without bound.
+ */
+export function loginPageLimit(perMinute: number, record: RecordRefusal): RequestHandler {
+  const limiter = loginRequestLimit(perMinute, (_req, res, next) => {
+    const seconds = res.locals.retryAfterSeconds as number;
+    next(new TooManyRequests(`Too many requests from your address. Try again in ${seconds} seconds.`, seconds));
+  }, record);
+  return (req, res, next) => {
+    if (req.path !== '/login' || !SAFE_METHODS.has(req.method)) return next();
+    return limiter(req, res, next);
+  };
+}

@@ -3,7 +3,16 @@ import connectSqlite3 from 'connect-sqlite3';
 import type { Request, RequestHandler } from 'express';
 import type { Config } from '../config.js';
 
-export type SessionStore = session.Store & { close(): Promise<void> };
+export type SessionStore = session.Store & {
+  close(): Promise<void>;
+  /** Deletes expired sessions; resolves with how many. */
+  purgeExpired(now?: number): Promise<number>;
+};
+
+interface SqliteHandle {
+  close(cb: (err: Error | null) => void): void;
+  run(sql: string, params: unknown[], cb: (this: { changes: number }, err: Error | null) => void): void;
+}
 
 export const SESSION_DB_FILE = 'sessions.db';
 
@@ -15,14 +24,20 @@ export const SESSION_DB_FILE = 'sessions.db';
 export function createSessionStore(dataDir: string): Promise<SessionStore> {
   const SQLiteStore = connectSqlite3(session);
   const store = new SQLiteStore({ dir: dataDir, db: SESSION_DB_FILE, concurrentDb: true, createDirIfNotExists: true });
-  const close = () => new Promise<void>((resolve, reject) => store.db.close((err) => (err ? reject(err) : resolve())));
+  const db = store.db as unknown as SqliteHandle;
+  const close = () => new Promise<void>((resolve, reject) => db.close((err) => (err ? reject(err) : resolve())));
+  // The store purges expired rows itself only once a day; the service calls this every few minutes.
+  const purgeExpired = (now = Date.now()) => new Promise<number>((resolve, reject) =>
+    db.run('DELETE FROM sessions WHERE expired < ?', [now], function done(err) {
+      return err ? reject(err) : resolve(this.changes);
+    }));
   return new Promise((resolve, reject) => {
     store.db.exec('PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;', (err) => {
       if (err) reject(err);
     });
     // The store creates its table asynchronously and announces it on its client emitter.
     (store as unknown as { client: NodeJS.EventEmitter }).client.once('connect', () =>
-      resolve(Object.assign(store, { close })));
+      resolve(Object.assign(store, { close, purgeExpired })));
   });
 }
 

@@ -1,9 +1,10 @@
 import express, { Router, type Response } from 'express';
 import { actorFromToken, allowBearer, parseInput } from '../../http/bearer.js';
+import { idempotencyOf } from '../../http/idempotency-key.js';
 import type { TokenAuthService } from '../auth/token-auth.service.js';
 import type { MessageRow } from './messages.repo.js';
 import { bulkSchema, messagesQuerySchema } from './messages.schemas.js';
-import { QuotaExceeded, type MessagesService } from './messages.service.js';
+import { QuotaExceeded, type Answer, type MessagesService } from './messages.service.js';
 
 const serialize = (m: MessageRow) => ({
   id: m.id, sender_id: m.sender_id, sender_username: m.sender_username, recipient_phone: m.recipient_phone,
@@ -22,24 +23,34 @@ function logOrRefuse(res: Response, run: () => void): void {
   }
 }
 
+function send(res: Response, answer: Answer & { replayed?: boolean }): void {
+  if (answer.replayed) res.set('Idempotent-Replayed', 'true');
+  res.status(answer.status).json(answer.body);
+}
+
 /** /api/messages: the main app logs every send here, which is where quotas are enforced. */
 export function createMessagesApi(messages: MessagesService, tokens: TokenAuthService): Router {
   const router = Router();
   const json = express.json({ limit: '2mb' });
 
+  // With an Idempotency-Key, a retry within 24 hours gets the first answer and logs nothing (see README).
   router.post('/log', allowBearer(tokens, 'messages.log'), json, (req, res) => {
+    const once = idempotencyOf(req, 'messages/log');
     const draft = messages.parse(req.body);
+    const answer = (ids: number[]) => ({ status: 201, body: { message: 'Message logged', log_id: ids[0] } });
     logOrRefuse(res, () => {
-      const [id] = messages.log(actorFromToken(req, res), [draft]);
-      res.status(201).json({ message: 'Message logged', log_id: id });
+      const actor = actorFromToken(req, res);
+      send(res, once ? messages.logOnce(actor, [draft], once, answer) : answer(messages.log(actor, [draft])));
     });
   });
 
   router.post('/bulk-log', allowBearer(tokens, 'messages.log'), json, (req, res) => {
+    const once = idempotencyOf(req, 'messages/bulk-log');
     const drafts = parseInput(bulkSchema, req.body).messages.map((m, i) => messages.parse(m, `messages[${i}].`));
+    const answer = (ids: number[]) => ({ status: 201, body: { message: `Logged ${ids.length} messages`, logged: ids.length } });
     logOrRefuse(res, () => {
-      const ids = messages.log(actorFromToken(req, res), drafts);
-      res.status(201).json({ message: `Logged ${ids.length} messages`, logged: ids.length });
+      const actor = actorFromToken(req, res);
+      send(res, once ? messages.logOnce(actor, drafts, once, answer) : answer(messages.log(actor, drafts)));
     });
   });
 

@@ -5,6 +5,7 @@ import type { EventsRepo } from '../activity/activity.log.js';
 import { phoneSearch, readPhone } from '../contacts/phone.js';
 import type { ActorContext } from '../users/users.manage.js';
 import type { UsersRepo } from '../users/users.repo.js';
+import { createIdempotencyRepo } from './idempotency.repo.js';
 import { createMessagesRepo, type MessageFilters, type NewMessage } from './messages.repo.js';
 import { messageSchema } from './messages.schemas.js';
 
@@ -20,7 +21,27 @@ export class QuotaExceeded extends HttpError {
   }
 }
 
+/** The same Idempotency-Key was sent with a different request. */
+export class IdempotencyKeyReused extends HttpError {
+  constructor() {
+    super(422, 'Idempotency-Key was already used with a different request; use a new key for a new request',
+      { code: 'idempotency_key_reused', fields: { 'Idempotency-Key': 'already used with a different request' } });
+  }
+}
+
+/** A caller's Idempotency-Key and the fingerprint (endpoint and body) of its request. */
+export interface Once {
+  key: string;
+  fingerprint: string;
+}
+
+export interface Answer {
+  status: number;
+  body: unknown;
+}
+
 const EXPORT_CHUNK = 2000;
+const KEY_LIFETIME_MS = 24 * 3_600_000;
 
 type Draft = Omit<NewMessage, 'senderId' | 'sentAt'>;
 /** The filters as callers give them: `search` is text typed into the recipient filter. */
@@ -56,6 +77,7 @@ export function parseMessage(body: unknown, at = '', defaultCountry?: string): D
 export function createMessagesService(db: Db, users: UsersRepo, events: EventsRepo, settings: MessagesSettings, clock: () => number = Date.now) {
   const { quotas, defaultCountry } = settings;
   const repo = createMessagesRepo(db);
+  const idempotency = createIdempotencyRepo(db);
   const scopeOf = (actor: ActorContext) => dataScope(actor, users.workerIdsCreatedBy);
 
   /** The first quota the batch would break, with the seconds until enough slots free. */
@@ -82,27 +104,53 @@ export function createMessagesService(db: Db, users: UsersRepo, events: EventsRe
     return null;
   }
 
+  /** Inside a transaction: stores the batch if every quota allows it, or records the refusal. */
+  function storeBatch(actor: ActorContext, drafts: Draft[], now: number): number[] | QuotaExceeded {
+    const refused = breach(actor.id, drafts, now);
+    if (refused) {
+      events.record({ action: 'message.quota_refused', outcome: 'denied', userId: actor.id, username: actor.username,
+        loginRef: actor.loginRef ?? null, ip: actor.ip ?? null, userAgent: actor.userAgent ?? null,
+        detail: { limit: refused.limit, retry_after: refused.retryAfter, messages: drafts.length } });
+      return refused;
+    }
+    const sentAt = new Date(now).toISOString();
+    return drafts.map((d) => repo.insert({ ...d, senderId: actor.id, sentAt }));
+  }
+
   /**
    * Stores messages if every quota allows the whole batch; the check and the insert share one
    * IMMEDIATE transaction, so parallel requests cannot overshoot. A refusal stores nothing
    * but the refusal's own record.
    */
   function log(actor: ActorContext, drafts: Draft[]): number[] {
-    const result = db.transaction((): number[] | QuotaExceeded => {
-      const now = clock();
-      const refused = breach(actor.id, drafts, now);
-      if (refused) {
-        events.record({ action: 'message.quota_refused', outcome: 'denied', userId: actor.id, username: actor.username,
-          loginRef: actor.loginRef ?? null, ip: actor.ip ?? null, userAgent: actor.userAgent ?? null,
-          detail: { limit: refused.limit, retry_after: refused.retryAfter, messages: drafts.length } });
-        return refused;
-      }
-      const sentAt = new Date(now).toISOString();
-      return drafts.map((d) => repo.insert({ ...d, senderId: actor.id, sentAt }));
-    }).immediate();
+    const result = db.transaction(() => storeBatch(actor, drafts, clock())).immediate();
     if (result instanceof QuotaExceeded) throw result;
     return result;
   }
+
+  /**
+   * log() under an Idempotency-Key: a key seen from this caller within 24 hours returns its first
+   * answer and stores nothing. Lookup, messages and key share one IMMEDIATE transaction, so
+   * parallel retries wait for the first and then replay it, and a crash keeps both or neither.
+   * Only a success is kept: after a quota refusal the same key can succeed later.
+   */
+  function logOnce(actor: ActorContext, drafts: Draft[], once: Once, answer: (ids: number[]) => Answer): Answer & { replayed: boolean } {
+    const result = db.transaction((): (Answer & { replayed: boolean }) | HttpError => {
+      const now = clock();
+      const seen = idempotency.findSince(actor.id, once.key, new Date(now - KEY_LIFETIME_MS).toISOString());
+      if (seen) return seen.fingerprint === once.fingerprint ? { status: seen.status, body: seen.body, replayed: true } : new IdempotencyKeyReused();
+      const stored = storeBatch(actor, drafts, now);
+      if (stored instanceof QuotaExceeded) return stored;
+      const first = answer(stored);
+      idempotency.insert(actor.id, once.key, { ...first, fingerprint: once.fingerprint }, new Date(now).toISOString());
+      return { ...first, replayed: false };
+    }).immediate();
+    if (result instanceof HttpError) throw result;
+    return result;
+  }
+
+  /** Forgets keys past their 24 hours; run by the maintenance job. */
+  const purgeIdempotencyKeys = () => idempotency.purgeUpTo(new Date(clock() - KEY_LIFETIME_MS).toISOString());
 
   /** The recipient filter matches any spelling of a number, or a fragment of one. */
   const filtersOf = (actor: ActorContext, f: ListFilters): MessageFilters => {
@@ -125,7 +173,7 @@ export function createMessagesService(db: Db, users: UsersRepo, events: EventsRe
   /** A message body read with this deployment's DEFAULT_COUNTRY. */
   const parse = (body: unknown, at = '') => parseMessage(body, at, defaultCountry);
 
-  return { parse, log, list, total, exportRows };
+  return { parse, log, logOnce, purgeIdempotencyKeys, list, total, exportRows };
 }
 
 export type MessagesService = ReturnType<typeof createMessagesService>;
