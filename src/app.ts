@@ -19,6 +19,8 @@ import { createUsersService } from './features/users/users.service.js';
 import { allow } from './http/panel-auth.js';
 import { reportShed } from './http/error-handlers.js';
 import type { Logger } from './http/logger.js';
+import { createMetrics, type BackupStatus } from './http/metrics.js';
+import { metricsHandler } from './http/metrics-route.js';
 import { createRefusalRecorder } from './http/refusals.js';
 import { requestContext } from './http/request-context.js';
 import { jsonSecurityHeaders, securityHeaders } from './http/security-headers.js';
@@ -36,12 +38,16 @@ export interface AppDeps {
   sessionStore: session.Store;
   logger: Logger;
   clock?: () => number;
+  /** Reads BACKUP_DIR's last success/failure for /metrics; without it, no backup gauges. */
+  readBackupStatus?: (dir: string) => BackupStatus;
 }
 
 export function createServices(deps: AppDeps) {
   const { config, db } = deps;
-  const events = createEventsRepo(db, config.activity, deps.clock);
-  const throttle = createThrottle(db, config.throttle, config.sessionSecret, deps.clock);
+  const read = deps.readBackupStatus;
+  const metrics = createMetrics({ backupStatus: read && (() => read(config.backups.dir)), clock: deps.clock });
+  const events = createEventsRepo(db, config.activity, deps.clock, metrics);
+  const throttle = createThrottle(db, config.throttle, config.sessionSecret, deps.clock, metrics.lockedOut);
   const attemptPassword = createPasswordAttempts(throttle);
   const users = createUsersService(db, { passwordRequireClasses: config.passwordRequireClasses, events, attemptPassword });
   const auth = createAuthService(db, users.repo, attemptPassword, events);
@@ -50,12 +56,12 @@ export function createServices(deps: AppDeps) {
   const manage = createUserManagement(db, events, { passwordRequireClasses: config.passwordRequireClasses });
   // Their events are written through their own connection, inside their own transactions.
   const dataDb = deps.dataDb ?? db;
-  const dataEvents = createEventsRepo(dataDb, config.activity, deps.clock);
+  const dataEvents = createEventsRepo(dataDb, config.activity, deps.clock, metrics);
   const contacts = createContactsService(dataDb, users.repo, dataEvents, { defaultCountry: config.defaultCountry }, deps.clock);
   const messages = createMessagesService(dataDb, users.repo, dataEvents, { quotas: config.quotas, defaultCountry: config.defaultCountry }, deps.clock);
   const activity = createActivityService(db, events, config.activity.retentionDays, deps.clock);
   const refusals = createRefusalRecorder(events, deps.clock);
-  return { users, throttle, events, auth, tokens, manage, contacts, messages, activity, refusals };
+  return { users, throttle, events, auth, tokens, manage, contacts, messages, activity, refusals, metrics };
 }
 
 export function createApp(deps: AppDeps, services = createServices(deps)) {
@@ -73,14 +79,15 @@ export function createApp(deps: AppDeps, services = createServices(deps)) {
   app.set('etag', false);
 
   app.use(shedSignInsWhenSaturated(() => reportShed(logger)));
-  app.use(requestContext(logger, config.logRequests));
+  app.use(requestContext(logger, config.logRequests, services.metrics));
 
   const ping = db.prepare('SELECT 1 AS ok');
   app.get('/health', jsonSecurityHeaders(config.isProduction), allow('health.read'), (_req, res) => {
     res.json(ping.get() ? { status: 'healthy', service: 'security-backend' } : { status: 'unhealthy' });
   });
+  app.get('/metrics', allow('metrics.read'), metricsHandler(services.metrics.registry, config.metricsToken));
   app.use(createApi({ logger, tokens: services.tokens, manage: services.manage, contacts: services.contacts, messages: services.messages, activity: services.activity, allowedOrigins: config.mainAppOrigins,
-    apiLoginRequestsPerMinute: config.throttle.apiRequestsPerMinute, isProduction: config.isProduction, recordRefusal }));
+    apiLoginRequestsPerMinute: config.throttle.apiRequestsPerMinute, isProduction: config.isProduction, recordRefusal, metrics: services.metrics }));
 
   app.use(securityHeaders(config.isProduction));
   app.use(express.static(path.join(root, 'public'), { index: false, maxAge: '1h' }));
