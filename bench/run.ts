@@ -5,6 +5,7 @@ import autocannon from 'autocannon';
 import { dashboardBench } from './dashboard.js';
 import { dataSizeBench } from './data-size.js';
 import { loginFloodBench } from './login-flood.js';
+import { loggingCostBench } from './logging.js';
 import { argon2Timings, commitRate } from './micro.js';
 import { loadWithoutKeepAlive } from './no-keepalive.js';
 import { apiLogin, ROOT, startProcess, type Server } from './servers.js';
@@ -57,6 +58,11 @@ function print(title: string, rows: Row[]): void {
   }
 }
 
+function printLogging(rows: Row[]): void {
+  print(`Request logging: POST /auth/validate with LOG_REQUESTS=false and =true, stdout to a file; ${CONNECTIONS} connections, ${DURATION}s per run, median of ${ROUNDS} interleaved runs`, rows);
+  console.log(`logs on / logs off: ${(rows[2]!.rps / rows[1]!.rps).toFixed(3)} of the throughput`);
+}
+
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nexus-bench-'));
   const servers: Server[] = [];
@@ -69,6 +75,10 @@ async function main(): Promise<void> {
     }, /"msg":"listening"/);
     servers.push(app);
 
+    if (process.env.BENCH_ONLY === 'logging') {
+      printLogging(await loggingCostBench({ dataDir, bareUrl: bare.url, load, interleaved }));
+      return;
+    }
     const bearer = { Authorization: `Bearer ${await apiLogin(app.url, 'bench-admin', 'bench owner passphrase')}` };
     const cookie = await sessionCookie(app.url);
     const setting = `${CONNECTIONS} connections, ${DURATION}s per run, median of ${ROUNDS} interleaved runs, each server in one process (${os.cpus().length} cores)`;
@@ -82,6 +92,7 @@ async function main(): Promise<void> {
       () => load('bare Express POST /', bare.url + '/', {}, 'POST'),
       () => load('POST /auth/validate', app.url + '/auth/validate', bearer, 'POST'),
     ]));
+    printLogging(await loggingCostBench({ dataDir, bareUrl: bare.url, load, interleaved }));
     const fresh = async (name: string, url: string, headers: Record<string, string> = {}): Promise<Row> => {
       const r = await loadWithoutKeepAlive(url, { method: 'POST', headers, connections: CONNECTIONS, seconds: DURATION });
       return { name, rps: r.rps, p50: r.p50, p99: r.p99, non2xx: r.failures };
