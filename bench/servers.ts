@@ -17,6 +17,7 @@ export function freePort(): Promise<number> {
 
 export interface Server {
   url: string;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -49,6 +50,7 @@ export async function startProcess(args: string[], env: Record<string, string>, 
   }
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
     stop: () => new Promise((resolve) => {
       child.once('close', () => resolve());
       child.kill('SIGTERM');

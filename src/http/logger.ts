@@ -21,6 +21,11 @@ export const REDACTED_PATHS = [
   'headers.authorization', 'headers.cookie', 'headers["set-cookie"]', 'authorization', 'cookie', '["set-cookie"]',
 ];
 
+// Under load, lines are written in blocks of this size (one system call each, not one per line);
+// when traffic is light, whatever is buffered goes out at least this often.
+const BLOCK_BYTES = 8 * 1024;
+const FLUSH_EVERY_MS = 500;
+
 /**
  * One JSON object per line: {"level":"info","time":"<ISO>","msg":...,...fields}, through pino.
  * By default to stdout through an asynchronous buffered destination (a request does not wait
@@ -30,7 +35,7 @@ export const REDACTED_PATHS = [
 export function createJsonLogger(write?: (line: string, level: string) => void): Logger {
   const destination: DestinationStream = write
     ? { write: (line: string) => write(line.endsWith('\n') ? line.slice(0, -1) : line, levelOf(line)) }
-    : pino.destination({ dest: 1, sync: false });
+    : bufferedStdout();
   const base = pino({
     base: undefined,
     timestamp: pino.stdTimeFunctions.isoTime,
@@ -49,6 +54,18 @@ export function createJsonLogger(write?: (line: string, level: string) => void):
       }
     },
   };
+}
+
+function bufferedStdout(): DestinationStream {
+  const destination = pino.destination({ dest: 1, sync: false, minLength: BLOCK_BYTES });
+  setInterval(() => {
+    try {
+      destination.flush();
+    } catch {
+      // Closed at exit, or a write still under way: the next turn or the exit flush takes it.
+    }
+  }, FLUSH_EVERY_MS).unref();
+  return destination;
 }
 
 function levelOf(line: string): string {
