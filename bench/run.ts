@@ -6,6 +6,7 @@ import { backupUnderLoadBench } from './backup-under-load.js';
 import { dashboardBench } from './dashboard.js';
 import { dataSizeBench } from './data-size.js';
 import { loginFloodBench } from './login-flood.js';
+import { loggingCostBench } from './logging.js';
 import { argon2Timings, commitRate } from './micro.js';
 import { loadWithoutKeepAlive } from './no-keepalive.js';
 import { apiLogin, ROOT, startProcess, type Server } from './servers.js';
@@ -20,6 +21,7 @@ interface Row {
   p50: number;
   p99: number;
   non2xx: number;
+  cpuUs?: number;
 }
 
 async function load(name: string, url: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Row> {
@@ -37,7 +39,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 function medianRow(runs: Row[]): Row {
   const mid = <K extends 'rps' | 'p50' | 'p99' | 'non2xx'>(k: K) => [...runs].sort((a, b) => a[k] - b[k])[Math.floor(runs.length / 2)]![k];
-  return { name: runs[0]!.name, rps: mid('rps'), p50: mid('p50'), p99: mid('p99'), non2xx: mid('non2xx') };
+  const cpu = runs.map((r) => r.cpuUs ?? 0).sort((a, b) => a - b)[Math.floor(runs.length / 2)];
+  return { name: runs[0]!.name, rps: mid('rps'), p50: mid('p50'), p99: mid('p99'), non2xx: mid('non2xx'), ...(runs[0]!.cpuUs === undefined ? {} : { cpuUs: cpu }) };
 }
 
 /** Runs the measurements interleaved, ROUNDS times, and keeps each one's median: less noise on 2 cores. */
@@ -58,6 +61,13 @@ function print(title: string, rows: Row[]): void {
   }
 }
 
+function printLogging(rows: Row[]): void {
+  print(`Request logging: POST /auth/validate with LOG_REQUESTS=false and =true, stdout to a file; ${CONNECTIONS} connections, ${DURATION}s per run, median of ${ROUNDS} interleaved runs`, rows);
+  console.log(`logs on / logs off: ${(rows[2]!.rps / rows[1]!.rps).toFixed(3)} of the throughput`);
+  const [off, on] = [rows[1]!.cpuUs!, rows[2]!.cpuUs!];
+  console.log(`server CPU per request: logs off ${off.toFixed(1)} µs, logs on ${on.toFixed(1)} µs: logging costs ${(((on - off) / on) * 100).toFixed(1)}% of each request's CPU (throughput at equal CPU: ${(off / on).toFixed(3)})`);
+}
+
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nexus-bench-'));
   const servers: Server[] = [];
@@ -70,6 +80,10 @@ async function main(): Promise<void> {
     }, /"msg":"listening"/);
     servers.push(app);
 
+    if (process.env.BENCH_ONLY === 'logging') {
+      printLogging(await loggingCostBench({ dataDir, bareUrl: bare.url, load, interleaved }));
+      return;
+    }
     const bearer = { Authorization: `Bearer ${await apiLogin(app.url, 'bench-admin', 'bench owner passphrase')}` };
     const cookie = await sessionCookie(app.url);
     const setting = `${CONNECTIONS} connections, ${DURATION}s per run, median of ${ROUNDS} interleaved runs, each server in one process (${os.cpus().length} cores)`;
@@ -83,6 +97,7 @@ async function main(): Promise<void> {
       () => load('bare Express POST /', bare.url + '/', {}, 'POST'),
       () => load('POST /auth/validate', app.url + '/auth/validate', bearer, 'POST'),
     ]));
+    printLogging(await loggingCostBench({ dataDir, bareUrl: bare.url, load, interleaved }));
     const fresh = async (name: string, url: string, headers: Record<string, string> = {}): Promise<Row> => {
       const r = await loadWithoutKeepAlive(url, { method: 'POST', headers, connections: CONNECTIONS, seconds: DURATION });
       return { name, rps: r.rps, p50: r.p50, p99: r.p99, non2xx: r.failures };

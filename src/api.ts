@@ -13,6 +13,7 @@ import type { UserManagement } from './features/users/users.manage.js';
 import { jsonErrorHandler } from './http/error-handlers.js';
 import { NotFound } from './http/errors.js';
 import type { Logger } from './http/logger.js';
+import type { Metrics } from './http/metrics.js';
 import type { RecordRefusal } from './http/refusals.js';
 import { refuseEncodedBodies } from './http/encoded-bodies.js';
 import { jsonSecurityHeaders } from './http/security-headers.js';
@@ -28,6 +29,7 @@ export interface ApiDeps {
   apiLoginRequestsPerMinute: number;
   isProduction: boolean;
   recordRefusal: RecordRefusal;
+  metrics?: Metrics;
 }
 
 const JSON_PREFIXES = ['/auth', '/api'];
@@ -54,7 +56,7 @@ export function createApi(deps: ApiDeps): Router {
     next();
   });
   surface.use(JSON_PREFIXES, refuseEncodedBodies);
-  surface.use('/auth', createAuthApi(deps.tokens, deps.apiLoginRequestsPerMinute, deps.recordRefusal));
+  surface.use('/auth', createAuthApi(deps.tokens, deps.apiLoginRequestsPerMinute, deps.recordRefusal, deps.metrics?.validated));
   surface.use('/api/users', createUsersApi(deps.manage, deps.tokens));
   surface.use('/api/contacts', createContactsApi(deps.contacts, deps.tokens));
   surface.use('/api/messages', createMessagesApi(deps.messages, deps.tokens));

@@ -14,6 +14,7 @@ import { createContactsService } from './features/contacts/contacts.service.js';
 import { createMessagesService } from './features/messages/messages.service.js';
 import { createPasswordAttempts } from './features/auth/password-attempts.js';
 import { createThrottle } from './features/auth/throttle.js';
+import { readBackupStatus } from './features/backups/backup.status.js';
 import { createReadiness } from './features/health/readiness.js';
 import { createUserManagement } from './features/users/users.manage.js';
 import { createUsersService } from './features/users/users.service.js';
@@ -22,6 +23,8 @@ import { reportShed } from './http/error-handlers.js';
 import { describeError } from './http/errors.js';
 import type { IdleTracker } from './http/idle-tracker.js';
 import type { Logger } from './http/logger.js';
+import { createMetrics } from './http/metrics.js';
+import { metricsHandler } from './http/metrics-route.js';
 import { createRefusalRecorder } from './http/refusals.js';
 import { requestContext } from './http/request-context.js';
 import { jsonSecurityHeaders, securityHeaders } from './http/security-headers.js';
@@ -45,8 +48,9 @@ export interface AppDeps {
 
 export function createServices(deps: AppDeps) {
   const { config, db } = deps;
-  const events = createEventsRepo(db, config.activity, deps.clock);
-  const throttle = createThrottle(db, config.throttle, config.sessionSecret, deps.clock);
+  const metrics = createMetrics({ backupStatus: () => readBackupStatus(config.backups.dir), clock: deps.clock });
+  const events = createEventsRepo(db, config.activity, deps.clock, metrics);
+  const throttle = createThrottle(db, config.throttle, config.sessionSecret, deps.clock, metrics.lockedOut);
   const attemptPassword = createPasswordAttempts(throttle);
   const users = createUsersService(db, { passwordRequireClasses: config.passwordRequireClasses, events, attemptPassword });
   const auth = createAuthService(db, users.repo, attemptPassword, events);
@@ -55,12 +59,12 @@ export function createServices(deps: AppDeps) {
   const manage = createUserManagement(db, events, { passwordRequireClasses: config.passwordRequireClasses });
   // Their events are written through their own connection, inside their own transactions.
   const dataDb = deps.dataDb ?? db;
-  const dataEvents = createEventsRepo(dataDb, config.activity, deps.clock);
+  const dataEvents = createEventsRepo(dataDb, config.activity, deps.clock, metrics);
   const contacts = createContactsService(dataDb, users.repo, dataEvents, { defaultCountry: config.defaultCountry }, deps.clock);
   const messages = createMessagesService(dataDb, users.repo, dataEvents, { quotas: config.quotas, defaultCountry: config.defaultCountry }, deps.clock);
   const activity = createActivityService(db, events, config.activity.retentionDays, deps.clock);
   const refusals = createRefusalRecorder(events, deps.clock);
-  return { users, throttle, events, auth, tokens, manage, contacts, messages, activity, refusals };
+  return { users, throttle, events, auth, tokens, manage, contacts, messages, activity, refusals, metrics };
 }
 
 export function createApp(deps: AppDeps, services = createServices(deps)) {
@@ -79,7 +83,7 @@ export function createApp(deps: AppDeps, services = createServices(deps)) {
 
   if (deps.idle) app.use(deps.idle.track);
   app.use(shedSignInsWhenSaturated(() => reportShed(logger)));
-  app.use(requestContext(logger, config.logRequests));
+  app.use(requestContext(logger, config.logRequests, services.metrics));
 
   const ping = db.prepare('SELECT 1 AS ok');
   app.get('/health', jsonSecurityHeaders(config.isProduction), allow('health.read'), (_req, res) => {
@@ -91,8 +95,9 @@ export function createApp(deps: AppDeps, services = createServices(deps)) {
     if (!ready) res.set('Retry-After', '5');
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
   });
+  app.get('/metrics', allow('metrics.read'), metricsHandler(services.metrics.registry, config.metricsToken));
   app.use(createApi({ logger, tokens: services.tokens, manage: services.manage, contacts: services.contacts, messages: services.messages, activity: services.activity, allowedOrigins: config.mainAppOrigins,
-    apiLoginRequestsPerMinute: config.throttle.apiRequestsPerMinute, isProduction: config.isProduction, recordRefusal }));
+    apiLoginRequestsPerMinute: config.throttle.apiRequestsPerMinute, isProduction: config.isProduction, recordRefusal, metrics: services.metrics }));
 
   app.use(securityHeaders(config.isProduction));
   app.use(express.static(path.join(root, 'public'), { index: false, maxAge: '1h' }));

@@ -9,6 +9,8 @@ type Audience = 'anyone' | 'signed-in' | readonly Role[];
  */
 export const PERMISSIONS = {
   'health.read': 'anyone',
+  // METRICS_TOKEN (or, unset, a loopback socket) is the credential; the handler checks it.
+  'metrics.read': 'anyone',
   'session.login': 'anyone',
   'session.logout': 'signed-in',
   // The token itself is the credential for these two; the handler verifies it.

@@ -73,6 +73,8 @@ async function main(): Promise<void> {
     services.refusals.flush(true);
     await closeStores(stores);
     logger.info('stopped');
+    // The log is written asynchronously: what is still buffered goes out before the exit.
+    logger.flush?.();
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
@@ -91,6 +93,7 @@ function reportChain(chain: { created: boolean; keyedFromId: number; legacyRows:
 }
 
 function fail(message: string): never {
+  logger.flush?.();
   process.stderr.write(`nexus-security: ${message}\n`);
   process.exit(1);
 }

@@ -62,6 +62,7 @@ function errorHandler(logger: Logger, record: RecordRefusal | undefined, answer:
       return;
     }
     if (reply.retryAfterSeconds) res.set('Retry-After', String(reply.retryAfterSeconds));
+    if (reply.limiter) res.locals.limiter = reply.limiter;
     answer(reply, req, res);
   };
 }

@@ -2,7 +2,7 @@ export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
-    readonly extra: { code?: string; fields?: Record<string, string>; retryAfterSeconds?: number } = {},
+    readonly extra: { code?: string; fields?: Record<string, string>; retryAfterSeconds?: number; limiter?: string } = {},
   ) {
     super(message);
   }
@@ -33,9 +33,10 @@ export class Conflict extends HttpError {
     super(409, message, { code: 'conflict', fields });
   }
 }
+/** `limiter` names the budget that ran out, for the 429 count in /metrics. */
 export class TooManyRequests extends HttpError {
-  constructor(message: string, retryAfterSeconds: number) {
-    super(429, message, { code: 'too_many_requests', retryAfterSeconds });
+  constructor(message: string, retryAfterSeconds: number, limiter: string) {
+    super(429, message, { code: 'too_many_requests', retryAfterSeconds, limiter });
   }
 }
 export class ServiceBusy extends HttpError {
@@ -72,6 +73,7 @@ export interface ErrorReply {
   code: string;
   fields?: Record<string, string>;
   retryAfterSeconds?: number;
+  limiter?: string;
   unexpected: boolean;
 }
 
@@ -121,7 +123,7 @@ function describeClientError(err: object, status: number): ErrorReply {
 export function describeError(err: unknown): ErrorReply {
   if (err instanceof HttpError) {
     return { status: err.status, message: err.message, code: err.extra.code ?? 'error',
-      fields: err.extra.fields, retryAfterSeconds: err.extra.retryAfterSeconds, unexpected: false };
+      fields: err.extra.fields, retryAfterSeconds: err.extra.retryAfterSeconds, limiter: err.extra.limiter, unexpected: false };
   }
   if (typeof err !== 'object' || err === null) return UNEXPECTED;
   if (isStorageFailure(err)) return describeError(new StorageUnavailable());

@@ -5,9 +5,9 @@ import type { RecordRefusal } from './refusals.js';
 
 /**
  * A coarse per-IP cap on login requests, in memory, in front of the SQLite failure throttle:
- * it bounds the argon2 work any one client can cause, failed or not.
+ * it bounds the argon2 work any one client can cause, failed or not. `name` labels its 429s in /metrics.
  */
-export function loginRequestLimit(perMinute: number, onLimit: RequestHandler, record?: RecordRefusal): RequestHandler {
+export function loginRequestLimit(perMinute: number, onLimit: RequestHandler, record?: RecordRefusal, name = 'login_requests'): RequestHandler {
   return rateLimit({
     windowMs: 60_000,
     limit: perMinute,
@@ -18,6 +18,7 @@ export function loginRequestLimit(perMinute: number, onLimit: RequestHandler, re
       const seconds = resetTime ? Math.max(1, Math.ceil((resetTime.getTime() - Date.now()) / 1000)) : 60;
       res.set('Retry-After', String(seconds));
       res.locals.retryAfterSeconds = seconds;
+      res.locals.limiter = name;
       record?.(req, res, 'rate_limit.refused', 429);
       return onLimit(req, res, next);
     },
@@ -33,8 +34,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export function anonymousPostLimit(perMinute: number, record: RecordRefusal): RequestHandler {
   const limiter = loginRequestLimit(perMinute, (_req, res, next) => {
     const seconds = res.locals.retryAfterSeconds as number;
-    next(new TooManyRequests(`Too many requests from your address. Try again in ${seconds} seconds.`, seconds));
-  }, record);
+    next(new TooManyRequests(`Too many requests from your address. Try again in ${seconds} seconds.`, seconds, 'panel_posts'));
+  }, record, 'panel_posts');
   return (req, res, next) => {
     if (SAFE_METHODS.has(req.method) || (req.currentUser && req.path !== '/login')) return next();
     return limiter(req, res, next);
@@ -48,8 +49,8 @@ export function anonymousPostLimit(perMinute: number, record: RecordRefusal): Re
 export function loginPageLimit(perMinute: number, record: RecordRefusal): RequestHandler {
   const limiter = loginRequestLimit(perMinute, (_req, res, next) => {
     const seconds = res.locals.retryAfterSeconds as number;
-    next(new TooManyRequests(`Too many requests from your address. Try again in ${seconds} seconds.`, seconds));
-  }, record);
+    next(new TooManyRequests(`Too many requests from your address. Try again in ${seconds} seconds.`, seconds, 'login_page'));
+  }, record, 'login_page');
   return (req, res, next) => {
     if (req.path !== '/login' || !SAFE_METHODS.has(req.method)) return next();
     return limiter(req, res, next);

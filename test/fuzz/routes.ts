@@ -22,6 +22,7 @@ const PAGE_QUERY = ['page', 'search', 'role', 'status', 'user_id', 'action', 'ou
 // `ALL` is the auth API's "405, use POST" fallback for the other methods.
 const API: Record<string, Hints> = {
   'GET /health': {}, 'GET /ready': {},
+  'GET /metrics': {},
   'POST /auth/login': { fields: ['username', 'password'], checksPassword: true },
   'POST /auth/validate': {}, 'POST /auth/refresh': {}, 'POST /auth/logout': {}, 'GET /auth/me': {},
   'POST /auth/password': { fields: ['current_password', 'new_password'], checksPassword: true },
@@ -97,5 +98,5 @@ export function mountedRoutes(app: Express): string[] {
   return [...out].sort();
 }
 
-/** The JSON surface is /auth/*, /api/* and /health; everything else is the panel. */
-export const isApiRoute = (key: string) => / \/(auth|api)(\/|$)| \/(health|ready)$/.test(key);
+/** The JSON surface is /auth/*, /api/*, /health, /ready and /metrics; everything else is the panel. */
+export const isApiRoute = (key: string) => / \/(auth|api)(\/|$)| \/(health|ready|metrics)$/.test(key);

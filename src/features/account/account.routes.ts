@@ -31,6 +31,7 @@ export function createAccountRoutes(users: UsersService, clock: () => number = D
       // A wrong current password and a spent attempt budget both keep the user on the form.
       if (err instanceof HttpError && (err.status === 400 || err.status === 429)) {
         if (err.extra.retryAfterSeconds) res.set('Retry-After', String(err.extra.retryAfterSeconds));
+        if (err.extra.limiter) res.locals.limiter = err.extra.limiter;
         return renderForm(req, res, err.status, err.extra.fields ?? { current_password: err.message });
       }
       throw err;

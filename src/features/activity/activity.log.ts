@@ -51,12 +51,18 @@ export function hashRow(row: Omit<ActivityRow, 'id' | 'hash'>): string {
  * chain key (settings.chainKey), and runs the anomaly rules on it, all inside the caller's
  * transaction when there is one (its own otherwise).
  */
-export function createEventsRepo(db: Db, settings: ActivitySettings, clock: () => number = Date.now) {
+/** Told of each row written and each flag raised (metrics count them). */
+export interface EventObserver {
+  recorded(event: ActivityEvent): void;
+  flagged(rule: string): void;
+}
+
+export function createEventsRepo(db: Db, settings: ActivitySettings, clock: () => number = Date.now, observer?: EventObserver) {
   const chain = createChainStore(db, settings.chainKey);
   const insert = db.prepare(`INSERT INTO activity_log
       (id, at, user_id, username, login_ref, action, target_type, target_id, ip, user_agent, outcome, detail, prev_hash, hash)
     VALUES (@id, @at, @user_id, @username, @login_ref, @action, @target_type, @target_id, @ip, @user_agent, @outcome, @detail, @prev_hash, @hash)`);
-  const rules = createFlagRules(db, settings);
+  const rules = createFlagRules(db, settings, observer?.flagged);
 
   const append = db.transaction((event: ActivityEvent): number => {
     const at = new Date(clock()).toISOString();
@@ -80,6 +86,7 @@ export function createEventsRepo(db: Db, settings: ActivitySettings, clock: () =
     const hash = chain.macs.row(row);
     insert.run({ ...row, hash });
     rules.evaluate({ ...row, hash });
+    observer?.recorded(event);
     return row.id;
   });
 

@@ -13,7 +13,7 @@ const CRITICAL_ACTIONS = new Set(['user.terminate', 'user.role_change', 'token.r
  * The anomaly rules, run on each activity row as it is written (same transaction). A rule that
  * watches a window raises at most one flag per subject per window, so a burst is one flag.
  */
-export function createFlagRules(db: Db, s: ActivitySettings) {
+export function createFlagRules(db: Db, s: ActivitySettings, onFlag?: (rule: FlagRule) => void) {
   const insertFlag = db.prepare(`INSERT INTO activity_flags (at, user_id, rule, severity, summary, activity_id, dedupe_key)
     VALUES (@at, @userId, @rule, @severity, @summary, @activityId, @key)`);
   const recentFlag = db.prepare<{ rule: string; key: string; since: string }, number>(
@@ -36,6 +36,7 @@ export function createFlagRules(db: Db, s: ActivitySettings) {
     const now = Date.parse(row.at);
     if (once && recentFlag.get({ rule, key: once.key, since: new Date(now - once.windowMs).toISOString() })) return;
     insertFlag.run({ at: row.at, userId: row.user_id, rule, severity, summary, activityId: row.id, key: once?.key ?? null });
+    onFlag?.(rule);
   }
 
   const since = (row: ActivityRow, ms: number) => new Date(Date.parse(row.at) - ms).toISOString();

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { allowBearer, bearerToken, principalOf, setTokenChallenge } from '../../http/bearer.js';
 import { BadRequest } from '../../http/errors.js';
 import { allow } from '../../http/panel-auth.js';
+import type { ValidateResult } from '../../http/metrics.js';
 import { loginRequestLimit } from '../../http/rate-limits.js';
 import type { RecordRefusal } from '../../http/refusals.js';
 import { passwordChecksSaturated } from './password.js';
@@ -19,6 +20,7 @@ const meta = (req: Request) => ({ ip: req.ip ?? 'unknown', userAgent: req.get('u
 
 function tooMany(res: Response, seconds: number) {
   res.set('Retry-After', String(seconds));
+  res.locals.limiter ??= 'login_throttle';
   res.status(429).json({ error: `Too many login attempts. Try again in ${seconds} seconds.`, retry_after: seconds });
 }
 
@@ -48,10 +50,17 @@ export function shedSignInsWhenSaturated(onShed: () => void): RequestHandler {
 }
 
 /** The main app's token API: the original Flask contract, paths and fields kept. */
-export function createAuthApi(tokens: TokenAuthService, apiRequestsPerMinute: number, recordRefusal?: RecordRefusal): Router {
+function validateResult(err: unknown): ValidateResult {
+  const message = err instanceof Error ? err.message : '';
+  if (message === 'Token has expired') return 'expired';
+  return message === 'Missing bearer token' || message === 'Malformed bearer token' ? 'missing' : 'invalid';
+}
+
+export function createAuthApi(tokens: TokenAuthService, apiRequestsPerMinute: number, recordRefusal?: RecordRefusal,
+  onValidate: (result: ValidateResult) => void = () => undefined): Router {
   const router = Router();
   const json = express.json({ limit: '16kb' });
-  const limit = loginRequestLimit(apiRequestsPerMinute, (_req, res) => tooMany(res, res.locals.retryAfterSeconds as number), recordRefusal);
+  const limit = loginRequestLimit(apiRequestsPerMinute, (_req, res) => tooMany(res, res.locals.retryAfterSeconds as number), recordRefusal, 'api_login_requests');
 
   router.post('/login', limit, allow('session.login'), json, async (req, res) => {
     const parsed = loginBody.safeParse(req.body ?? {});
@@ -72,9 +81,14 @@ export function createAuthApi(tokens: TokenAuthService, apiRequestsPerMinute: nu
     try {
       const p = await tokens.authenticateAccess(bearerToken(req));
       // The main app must not let in an account still on a one-time password.
-      if (p.mustChangePassword) return res.status(401).json({ valid: false, error: 'Password change required', code: 'password_change_required' });
+      if (p.mustChangePassword) {
+        onValidate('password_change_required');
+        return res.status(401).json({ valid: false, error: 'Password change required', code: 'password_change_required' });
+      }
+      onValidate('valid');
       res.json({ valid: true, user_id: p.userId, username: p.username, role: p.role, exp: p.exp });
     } catch (err) {
+      if (err instanceof InvalidToken) onValidate(validateResult(err));
       refuseToken(res, err, (error) => ({ valid: false, error }));
     }
   });

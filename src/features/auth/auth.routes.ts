@@ -23,6 +23,7 @@ function renderLogin(res: Response, status: number, view: LoginView = {}) {
 
 function tooMany(res: Response, seconds: number) {
   res.set('Retry-After', String(seconds));
+  res.locals.limiter = 'login_throttle';
   renderLogin(res, 429, { message: `Too many sign-in attempts. Try again in ${seconds} seconds.` });
 }
 

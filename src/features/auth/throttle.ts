@@ -30,7 +30,8 @@ const IDLE_RESET_MS = 24 * 3600 * 1000;
  * arrive at once. Reaching the ceiling locks; each lock lasts twice the previous one, up to
  * lockMaxSeconds.
  */
-export function createThrottle(db: Db, settings: ThrottleSettings, keySecret: string, clock: () => number = Date.now) {
+export function createThrottle(db: Db, settings: ThrottleSettings, keySecret: string, clock: () => number = Date.now,
+  onLockout?: (scope: ThrottleScope) => void) {
   const repo = createThrottleRepo(db);
   const windowMs = settings.windowMinutes * 60_000;
 
@@ -98,6 +99,7 @@ export function createThrottle(db: Db, settings: ThrottleSettings, keySecret: st
       if (next.failures >= max) {
         Object.assign(next, { failures: 0, windowStartedAt: updatedAt, lockouts: state.lockouts + 1,
           lockedUntil: new Date(now + lockSeconds(state.lockouts) * 1000).toISOString() });
+        onLockout?.(scope);
       }
       repo.save(next);
     }

@@ -19,6 +19,7 @@ function logOrRefuse(res: Response, run: () => void): void {
   } catch (err) {
     if (!(err instanceof QuotaExceeded)) throw err;
     res.set('Retry-After', String(err.retryAfter));
+    res.locals.limiter = err.extra.limiter;
     res.status(429).json({ error: err.message, limit: err.limit, retry_after: err.retryAfter });
   }
 }

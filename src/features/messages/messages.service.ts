@@ -17,7 +17,7 @@ export interface Quotas {
 
 export class QuotaExceeded extends HttpError {
   constructor(readonly limit: string, label: string, readonly retryAfter: number) {
-    super(429, `Rate limit exceeded: ${label}. Retry after ${retryAfter} seconds.`, { code: 'quota', retryAfterSeconds: retryAfter });
+    super(429, `Rate limit exceeded: ${label}. Retry after ${retryAfter} seconds.`, { code: 'quota', retryAfterSeconds: retryAfter, limiter: 'message_quota' });
   }
 }
 

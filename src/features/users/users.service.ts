@@ -65,7 +65,7 @@ export function createUsersService(db: Db, options: UsersServiceOptions) {
     const check = await options.attemptPassword(user.username, user.passwordHash, currentPassword, via.ip ?? 'unknown');
     if (check.kind === 'throttled') {
       record('denied', { reason: 'throttled' });
-      throw new TooManyRequests(`Too many wrong passwords. Try again in ${check.retryAfterSeconds} seconds.`, check.retryAfterSeconds);
+      throw new TooManyRequests(`Too many wrong passwords. Try again in ${check.retryAfterSeconds} seconds.`, check.retryAfterSeconds, 'password_throttle');
     }
     if (!check.valid) {
       db.transaction(() => {
