@@ -14,7 +14,7 @@ const TRACES_OF_A_DATABASE = [/^secrets\.json$/, /^sessions\.db$/, /^backups$/, 
 const RESTORE = 'restore the latest backup (npm run restore -- BACKUP_FOLDER)';
 
 /** Refuses to start on a data directory that cannot be written or has lost its database. */
-export function checkDataDirectory(dataDir: string, options: { init: boolean }): void {
+export function checkDataDirectory(dataDir: string, options: { init: boolean; secretsFileCreated?: boolean }): void {
   if (!fs.existsSync(dataDir)) return;
   mustBeWritable(dataDir, 'the data directory');
   const dbFile = path.join(dataDir, DB_FILE);
@@ -23,7 +23,9 @@ export function checkDataDirectory(dataDir: string, options: { init: boolean }):
     mustBeWritable(dbFile, 'the database');
     return;
   }
-  const traces = fs.readdirSync(dataDir).filter((name) => TRACES_OF_A_DATABASE.some((t) => t.test(name)));
+  const traces = fs.readdirSync(dataDir)
+    .filter((name) => TRACES_OF_A_DATABASE.some((t) => t.test(name)))
+    .filter((name) => !(name === 'secrets.json' && options.secretsFileCreated));
   if (traces.length > 0 && !options.init) {
     throw new StartupRefusal(`${dbFile} is ${size === 0 ? 'empty' : 'missing'} but ${dataDir} has ${traces.join(', ')} from an earlier run: ` +
       `${RESTORE}, or start once with --init (npm start -- --init) to begin with an empty database`);

@@ -18,7 +18,7 @@ export interface Stores {
  * that makes the data unsafe to serve is a StartupRefusal naming the file and the fix.
  */
 export async function openStores(config: Config, logger: Logger, options = { init: false }): Promise<Stores> {
-  checkDataDirectory(config.dataDir, options);
+  checkDataDirectory(config.dataDir, { ...options, secretsFileCreated: config.secretsFileCreated });
   checkSessionStore(config.dataDir);
   const file = path.join(config.dataDir, DB_FILE);
   let db: Db | undefined;

@@ -91,10 +91,12 @@ describe('start-up refuses unsafe data, with one line naming the file and the fi
     assert.match(line, /is not writable \(EROFS\): make it writable by this user \(or remount its filesystem read-write\)/);
   });
 
-  test('a fresh, empty data directory starts without --init', async () => {
-    const dir = path.join(tempDir(), 'new');
-    const service = await startService({ DATA_DIR: dir, ...SECRETS });
-    await stopService(service);
-    assert.ok(fs.existsSync(path.join(dir, 'security.db')));
+  test('a first start needs no --init: on a data directory not made yet, or made empty, with secrets generated on the way', async () => {
+    for (const dir of [path.join(tempDir(), 'new'), tempDir()]) {
+      const service = await startService({ DATA_DIR: dir });
+      await stopService(service);
+      assert.ok(fs.existsSync(path.join(dir, 'security.db')));
+      assert.ok(fs.existsSync(path.join(dir, 'secrets.json')));
+    }
   });
 });

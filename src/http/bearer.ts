@@ -1,6 +1,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
 import { can, type Action } from '../permissions.js';
+import { noteRouteTemplate } from './route-template.js';
 import { PasswordChangeRequired, type TokenAuthService, type TokenPrincipal } from '../features/auth/token-auth.service.js';
 import { InvalidToken } from '../features/auth/tokens.js';
 import type { ActorContext } from '../features/users/users.manage.js';
@@ -40,6 +41,7 @@ const USABLE_BEFORE_PASSWORD_CHANGE: ReadonlySet<Action> = new Set(['account.cha
  */
 export function allowBearer(tokens: TokenAuthService, action: Action): RequestHandler {
   return async (req, res, next) => {
+    noteRouteTemplate(req);
     let principal: TokenPrincipal;
     try {
       principal = await tokens.authenticateAccess(bearerToken(req));

@@ -8,7 +8,10 @@ export interface Logger {
   error(msg: string, fields?: LogFields): void;
   /** Writes out whatever is still buffered (before the process exits). */
   flush?(): void;
-  /** The pino instance underneath, for the request log (absent in silent or hand-made loggers). */
+  /**
+   * A pino instance on the same destination for the request log's fixed fields, which hold no
+   * header or body, so it skips redaction (a fifth of a line's cost). Absent in hand-made loggers.
+   */
   pino?: Pino;
 }
 
@@ -36,16 +39,13 @@ export function createJsonLogger(write?: (line: string, level: string) => void):
   const destination: DestinationStream = write
     ? { write: (line: string) => write(line.endsWith('\n') ? line.slice(0, -1) : line, levelOf(line)) }
     : bufferedStdout();
-  const base = pino({
-    base: undefined,
-    timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-  }, destination);
+  const options = { base: undefined, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label: string) => ({ level: label }) } };
+  const base = pino({ ...options, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, destination);
+  const requestLines = pino(options, destination);
   const log = (level: 'info' | 'warn' | 'error') => (msg: string, fields: LogFields = {}) => base[level](fields, msg);
   const flushable = destination as { flushSync?: () => void };
   return {
-    info: log('info'), warn: log('warn'), error: log('error'), pino: base,
+    info: log('info'), warn: log('warn'), error: log('error'), pino: requestLines,
     flush: () => {
       try {
         flushable.flushSync?.();

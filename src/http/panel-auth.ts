@@ -1,3 +1,4 @@
+import { noteRouteTemplate } from './route-template.js';
 import type { Request, RequestHandler } from 'express';
 import type { ActorContext } from '../features/users/users.manage.js';
 import { audienceOf, can, type Action } from '../permissions.js';
@@ -40,6 +41,7 @@ export const requirePasswordChange: RequestHandler = (req, res, next) => {
 export function allow(action: Action): RequestHandler {
   const audience = audienceOf(action);
   return (req, res, next) => {
+    noteRouteTemplate(req);
     if (audience === 'anyone') return next();
     if (!req.currentUser) return res.redirect(303, '/login');
     if (!can(req.currentUser, action)) throw new Forbidden('You do not have permission to do that.');

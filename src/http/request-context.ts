@@ -18,10 +18,9 @@ export function requestContext(logger: Logger, logRequests: boolean, observer?: 
     const started = process.hrtime.bigint();
     req.id = crypto.randomUUID();
     res.setHeader('X-Request-Id', req.id);
-    const route = observer ? watchRoute(req) : () => null;
     res.on('finish', () => {
       const ms = Number((process.hrtime.bigint() - started) / 1000n) / 1000;
-      observer?.observeRequest(req, res, ms / 1000, route());
+      observer?.observeRequest(req, res, ms / 1000, req.routeTemplate ?? null);
       if (!logRequests) return;
       const line = { id: req.id, method: req.method, path: req.originalUrl.split('?', 1)[0], status: res.statusCode, ms,
         ip: req.ip, user: req.currentUser?.id };
@@ -31,23 +30,4 @@ export function requestContext(logger: Logger, logRequests: boolean, observer?: 
     });
     next();
   };
-}
-
-/**
- * The route template that matched (`/api/users/:id`), taken when the router sets `req.route`:
- * by the time the response has finished, a router that passed an error on has already put
- * `req.baseUrl` back, and the mount prefix would be lost.
- */
-function watchRoute(req: Parameters<RequestHandler>[0]): () => string | null {
-  let template: string | null = null;
-  let current: unknown;
-  Object.defineProperty(req, 'route', {
-    configurable: true, enumerable: true,
-    get: () => current,
-    set: (value: { path?: unknown } | undefined) => {
-      current = value;
-      if (value && typeof value.path === 'string') template = req.baseUrl + value.path;
-    },
-  });
-  return () => template;
 }

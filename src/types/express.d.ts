@@ -19,5 +19,7 @@ declare module 'express-serve-static-core' {
   interface Request {
     id: string;
     currentUser?: User;
+    /** The matched route's template (`/api/users/:id`), noted by its permission guard. */
+    routeTemplate?: string;
   }
 }
