@@ -81,7 +81,6 @@ export function createApp(deps: AppDeps, services = createServices(deps)) {
   // Every response is no-store or static; ETags would only cost a hash per response.
   app.set('etag', false);
 
-  if (deps.idle) app.use(deps.idle.track);
   app.use(shedSignInsWhenSaturated(() => reportShed(logger)));
   app.use(requestContext(logger, config.logRequests, services.metrics));
 
@@ -96,6 +95,9 @@ export function createApp(deps: AppDeps, services = createServices(deps)) {
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
   });
   app.get('/metrics', allow('metrics.read'), metricsHandler(services.metrics.registry, config.metricsToken));
+  // After the probes and the scrape: a load balancer polling /ready every second must not keep
+  // the service from ever looking idle (the WAL checkpoint waits for idleness).
+  if (deps.idle) app.use(deps.idle.track);
   app.use(createApi({ logger, tokens: services.tokens, manage: services.manage, contacts: services.contacts, messages: services.messages, activity: services.activity, allowedOrigins: config.mainAppOrigins,
     apiLoginRequestsPerMinute: config.throttle.apiRequestsPerMinute, isProduction: config.isProduction, recordRefusal, metrics: services.metrics }));
 

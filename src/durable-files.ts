@@ -14,8 +14,13 @@ export function fsyncPath(target: string): void {
 /** Writes a file under a temporary name, fsyncs it, renames it over `file`, fsyncs the directory. */
 export function writeFileAtomic(file: string, content: string | Buffer): void {
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  fs.writeFileSync(temp, content, { mode: 0o600 });
-  fsyncPath(temp);
-  fs.renameSync(temp, file);
+  try {
+    fs.writeFileSync(temp, content, { mode: 0o600 });
+    fsyncPath(temp);
+    fs.renameSync(temp, file);
+  } catch (err) {
+    fs.rmSync(temp, { force: true });
+    throw err;
+  }
   fsyncPath(path.dirname(file));
 }

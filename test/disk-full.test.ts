@@ -73,6 +73,13 @@ describe('a full disk under the data directory', () => {
     assert.ok(panel.headers.get('retry-after'));
     assert.match(panelText, /Storage is unavailable right now/);
 
+    const forged = await fetch(`${service.url}/users`, {
+      method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ _csrf: 'forged', username: 'intruder', password: STRONG_PASSWORD, confirm_password: STRONG_PASSWORD, role: 'worker' }),
+    });
+    assert.equal(forged.status, 403, 'a refusal is still a refusal when its activity row cannot be written');
+    assert.match(forged.headers.get('content-type') ?? '', /text\/html/);
+
     const ready = await fetch(`${service.url}/ready`);
     assert.equal(ready.status, 503);
     const readyBody = await ready.json() as { checks: Record<string, string> };

@@ -4,10 +4,13 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import request from 'supertest';
 import express from 'express';
+import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
+import { createJsonLogger } from '../src/http/logger.js';
+import { createSessionStore } from '../src/http/session.js';
 import { migrate, openDatabase, truncateWal } from '../src/db.js';
 import { createIdleTracker } from '../src/http/idle-tracker.js';
-import { tempDir } from './helpers.js';
+import { TEST_JWT_SECRET, TEST_SESSION_SECRET, tempDir } from './helpers.js';
 
 describe('the WAL stays bounded', () => {
   test('a burst of writes leaves a WAL that the idle checkpoint truncates to zero bytes', () => {
@@ -63,6 +66,25 @@ describe('the WAL stays bounded', () => {
     clock.now += 5000;
     assert.equal(idle.idleFor(5000), true);
   });
+  test('a load balancer polling /ready, /health and /metrics does not keep the service from looking idle; any other request does', async () => {
+    const dir = tempDir();
+    const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dir, JWT_SECRET_KEY: TEST_JWT_SECRET, SESSION_SECRET: TEST_SESSION_SECRET });
+    const db = openDatabase(path.join(dir, 'security.db'));
+    migrate(db);
+    const sessionStore = await createSessionStore(dir);
+    const clock = { now: 1_000_000 };
+    const idle = createIdleTracker(() => clock.now);
+    const app = createApp({ config, db, sessionStore, logger: createJsonLogger(() => undefined), idle });
+    clock.now += 60_000;
+    assert.equal((await request(app).get('/ready')).status, 200);
+    assert.equal((await request(app).get('/health')).status, 200);
+    await request(app).get('/metrics');
+    assert.equal(idle.idleFor(5000), true, 'probes are not activity');
+    await request(app).get('/login');
+    assert.equal(idle.idleFor(5000), false, 'a page view is');
+    await sessionStore.close();
+    db.close();
+  });
 });
 
 describe('secrets.json', () => {
@@ -78,5 +100,27 @@ describe('secrets.json', () => {
     assert.equal(stored.sessionSecret, config.sessionSecret);
     assert.equal(fs.statSync(file).mode & 0o777, 0o600);
     assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp') && !f.includes('4242')), [], 'no temporary file of ours is left');
+  });
+});
+
+describe('secrets.json write cut short', () => {
+  test('a write that fails part-way (file size limit, like a crash) leaves the previous secrets.json byte for byte and no temporary file', async () => {
+    const { spawn } = await import('node:child_process');
+    const { ROOT } = await import('./process.js');
+    const dir = tempDir();
+    const file = path.join(dir, 'secrets.json');
+    const before = JSON.stringify({ jwtSecret: 'kept-from-an-older-release-6a1f0c9e2b7d4e8f' });
+    fs.writeFileSync(file, before, { mode: 0o600 });
+    // Past 100 bytes every write fails with EFBIG: a plain writeFileSync would leave 100 bytes of JSON.
+    const child = spawn('prlimit', ['--fsize=100', process.execPath, '--import', 'tsx', path.join(ROOT, 'src/server.ts')], {
+      cwd: ROOT, env: { PATH: process.env.PATH ?? '', DATA_DIR: dir, SECURITY_PORT: '0' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    assert.notEqual(code, 0);
+    assert.match(stderr, /secrets\.json cannot be written \(EFBIG\): make the data directory writable/);
+    assert.equal(fs.readFileSync(file, 'utf8'), before);
+    assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
   });
 });

@@ -9,6 +9,16 @@ function recordIfRefused(record: RecordRefusal | undefined, req: Request, res: R
   else if (reply.status === 403) record(req, res, 'access.denied', reply.status);
 }
 
+/** The refusal is still answered when its activity row cannot be written (a full disk). */
+function recordUnlessStorageFails(logger: Logger, record: RecordRefusal | undefined, req: Request, res: Response, reply: ErrorReply): void {
+  try {
+    recordIfRefused(record, req, res, reply);
+  } catch (err) {
+    if (!isStorageFailure(err)) throw err;
+    reportStorageFailure(logger, err);
+  }
+}
+
 /**
  * Shed load (503 busy) is logged as one warn line a second at most, with how many requests
  * were shed since the last line; both surfaces share the count through their logger.
@@ -54,7 +64,7 @@ function errorHandler(logger: Logger, record: RecordRefusal | undefined, answer:
   return (err, req, res, _next) => {
     const reply = describeError(err);
     report(logger, req, err, reply);
-    recordIfRefused(record, req, res, reply);
+    recordUnlessStorageFails(logger, record, req, res, reply);
     // Part of the answer is already out (a streamed CSV): it cannot turn into an error page, and
     // ending it normally would pass a truncated file off as complete. Cut the connection instead.
     if (res.headersSent) {
