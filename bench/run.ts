@@ -30,11 +30,6 @@ async function load(name: string, url: string, headers: Record<string, string> =
   return { name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx + r.errors + r.timeouts };
 }
 
-async function sessionCookie(url: string): Promise<string> {
-  const res = await fetch(url + '/login');
-  return (res.headers.get('set-cookie') ?? '').split(';')[0]!;
-}
-
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 function medianRow(runs: Row[]): Row {
@@ -76,7 +71,7 @@ async function main(): Promise<void> {
     servers.push(bare);
     const app = await startProcess([path.join(ROOT, 'dist/src/server.js')], {
       DATA_DIR: dataDir, LOG_REQUESTS: process.env.BENCH_LOG_REQUESTS ?? 'false', ADMIN_USERNAME: 'bench-admin', ADMIN_PASSWORD: 'bench owner passphrase',
-      LOGIN_REQUESTS_PER_MINUTE: '100000',
+      LOGIN_REQUESTS_PER_MINUTE: '100000', LOGIN_PAGE_REQUESTS_PER_MINUTE: '1000000', BACKUP_INTERVAL_HOURS: '0',
     }, /"msg":"listening"/);
     servers.push(app);
 
@@ -85,13 +80,12 @@ async function main(): Promise<void> {
       return;
     }
     const bearer = { Authorization: `Bearer ${await apiLogin(app.url, 'bench-admin', 'bench owner passphrase')}` };
-    const cookie = await sessionCookie(app.url);
     const setting = `${CONNECTIONS} connections, ${DURATION}s per run, median of ${ROUNDS} interleaved runs, each server in one process (${os.cpus().length} cores)`;
     print(`Pages and health, keep-alive; ${setting}`, await interleaved([
       () => load('bare Express GET /', bare.url + '/'),
       () => load('GET /health', app.url + '/health'),
-      () => load('GET /login (new session each)', app.url + '/login'),
-      () => load('GET /login (same session)', app.url + '/login', { Cookie: cookie }),
+      () => load('GET /ready (one write a second)', app.url + '/ready'),
+      () => load('GET /login (anonymous: no session)', app.url + '/login'),
     ]));
     print(`POST /auth/validate with a valid token vs a bare Express POST, keep-alive; ${setting}`, await interleaved([
       () => load('bare Express POST /', bare.url + '/', {}, 'POST'),

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
+import { parse as parseCookies } from 'cookie';
 import { doubleCsrf } from 'csrf-csrf';
 
 export interface LoginCsrf {
@@ -37,11 +38,10 @@ export function createLoginCsrf(options: { sessionSecret: string; secure: boolea
       return typeof fromBody === 'string' ? fromBody : req.headers['x-csrf-token'];
     },
   });
-  // csrf-csrf reads req.cookies; only its own cookie is parsed (no cookie-parser for one value).
+  // csrf-csrf reads req.cookies, which only cookie-parser would fill: the header is parsed here
+  // with the same `cookie` library, for the sign-in form alone.
   const readCookie = (req: Request) => {
-    req.cookies ??= {};
-    const value = cookieValue(req.headers.cookie, cookieName);
-    if (value !== undefined) (req.cookies as Record<string, string>)[cookieName] = value;
+    req.cookies ??= parseCookies(req.headers.cookie ?? '');
   };
   return {
     token: (req, res) => {
@@ -53,18 +53,4 @@ export function createLoginCsrf(options: { sessionSecret: string; secure: boolea
       doubleCsrfProtection(req, res, next);
     },
   };
-}
-
-function cookieValue(header: string | undefined, name: string): string | undefined {
-  for (const part of (header ?? '').split(';')) {
-    const at = part.indexOf('=');
-    if (at > 0 && part.slice(0, at).trim() === name) {
-      try {
-        return decodeURIComponent(part.slice(at + 1).trim());
-      } catch {
-        return undefined;
-      }
-    }
-  }
-  return undefined;
 }
