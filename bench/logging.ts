@@ -51,7 +51,8 @@ export async function loggingCostBench(options: { dataDir: string; bareUrl: stri
       return { server, bearer: { Authorization: `Bearer ${await apiLogin(server.url, 'bench-admin', 'bench owner passphrase')}` } };
     };
     const off = await start('logs-off', 'false');
-    const on = await start('logs-on', 'true');
+    // BENCH_LOGS_ON=false runs the same comparison between two equal servers: the noise floor.
+    const on = await start('logs-on', process.env.BENCH_LOGS_ON ?? 'true');
     const rows = await options.interleaved([
       () => options.load('bare Express POST /', options.bareUrl + '/', {}, 'POST'),
       () => loadWithCpu('POST /auth/validate, logs off', off.server, off.bearer),
