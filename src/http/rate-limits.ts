@@ -1,5 +1,5 @@
 import { rateLimit } from 'express-rate-limit';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { TooManyRequests } from './errors.js';
 import type { RecordRefusal } from './refusals.js';
 
@@ -27,19 +27,22 @@ export function loginRequestLimit(perMinute: number, onLimit: RequestHandler, re
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/** A per-IP panel limiter that refuses with a 429 error page, and the requests it applies to. */
+function panelLimit(perMinute: number, record: RecordRefusal, name: string, appliesTo: (req: Request) => boolean): RequestHandler {
+  const limiter = loginRequestLimit(perMinute, (_req, res, next) => {
+    const seconds = res.locals.retryAfterSeconds as number;
+    next(new TooManyRequests(`Too many requests from your address. Try again in ${seconds} seconds.`, seconds, name));
+  }, record, name);
+  return (req, res, next) => (appliesTo(req) ? limiter(req, res, next) : next());
+}
+
 /**
  * The panel's per-IP cap on posts that no signed-in user is accountable for: sign-in attempts
  * (signed in or not) and every anonymous post, which can only be a sign-in or a forgery.
  */
 export function anonymousPostLimit(perMinute: number, record: RecordRefusal): RequestHandler {
-  const limiter = loginRequestLimit(perMinute, (_req, res, next) => {
-    const seconds = res.locals.retryAfterSeconds as number;
-    next(new TooManyRequests(`Too many requests from your address. Try again in ${seconds} seconds.`, seconds, 'panel_posts'));
-  }, record, 'panel_posts');
-  return (req, res, next) => {
-    if (SAFE_METHODS.has(req.method) || (req.currentUser && req.path !== '/login')) return next();
-    return limiter(req, res, next);
-  };
+  return panelLimit(perMinute, record, 'panel_posts',
+    (req) => !SAFE_METHODS.has(req.method) && (!req.currentUser || req.path === '/login'));
 }
 
 /**
@@ -47,12 +50,5 @@ export function anonymousPostLimit(perMinute: number, record: RecordRefusal): Re
  * renders a page and signs a token, so one client cannot have it rendered without bound.
  */
 export function loginPageLimit(perMinute: number, record: RecordRefusal): RequestHandler {
-  const limiter = loginRequestLimit(perMinute, (_req, res, next) => {
-    const seconds = res.locals.retryAfterSeconds as number;
-    next(new TooManyRequests(`Too many requests from your address. Try again in ${seconds} seconds.`, seconds, 'login_page'));
-  }, record, 'login_page');
-  return (req, res, next) => {
-    if (req.path !== '/login' || !SAFE_METHODS.has(req.method)) return next();
-    return limiter(req, res, next);
-  };
+  return panelLimit(perMinute, record, 'login_page', (req) => req.path === '/login' && SAFE_METHODS.has(req.method));
 }
