@@ -3,6 +3,8 @@ import type { Logger } from './http/logger.js';
 export interface Job {
   name: string;
   everyMs: number;
+  /** The first run comes this soon after start (default: after everyMs). */
+  firstAfterMs?: number;
   run(): void | Promise<void>;
 }
 
@@ -11,9 +13,9 @@ export interface Job {
  * throws is logged and runs again at its next turn; one still running is not started twice.
  */
 export function startMaintenance(jobs: Job[], logger: Logger): { stop(): void } {
-  const timers = jobs.map((job) => {
+  const timers = jobs.flatMap((job) => {
     let running = false;
-    const timer = setInterval(async () => {
+    const turn = async () => {
       if (running) return;
       running = true;
       try {
@@ -23,9 +25,10 @@ export function startMaintenance(jobs: Job[], logger: Logger): { stop(): void } 
       } finally {
         running = false;
       }
-    }, job.everyMs);
-    timer.unref();
-    return timer;
+    };
+    const timer = setInterval(turn, job.everyMs).unref();
+    const first = job.firstAfterMs === undefined ? [] : [setTimeout(turn, job.firstAfterMs).unref()];
+    return [timer, ...first];
   });
-  return { stop: () => timers.forEach(clearInterval) };
+  return { stop: () => timers.forEach((t) => clearTimeout(t)) };
 }

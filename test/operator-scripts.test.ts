@@ -113,12 +113,16 @@ describe('operator scripts', () => {
       const data = openDatabase(path.join(ctx.dir, 'security.db'));
       migrate(data);
       data.close();
-      const { createBackup } = await import('../src/features/backups/backup.create.js');
-      const made = createBackup({ dataDir: ctx.dir, backupDir, keep: 3, secrets: { jwtSecret: TEST_JWT_SECRET, sessionSecret: TEST_SESSION_SECRET } });
       const admin = await insertUser(ctx.db, { role: 'admin' });
       const manager = await insertUser(ctx.db, { role: 'manager', createdBy: admin.id });
       const adminAgent = request.agent(ctx.app);
       await signIn(adminAgent, admin.username, admin.password);
+      const fresh = await adminAgent.get('/dashboard');
+      assert.match(fresh.text, /No backup yet: the service makes the first one a minute after it starts\./);
+      assert.doesNotMatch(fresh.text, /backup-warning|role="alert"/, 'a fresh install is not an alarm');
+
+      const { createBackup } = await import('../src/features/backups/backup.create.js');
+      const made = createBackup({ dataDir: ctx.dir, backupDir, keep: 3, secrets: { jwtSecret: TEST_JWT_SECRET, sessionSecret: TEST_SESSION_SECRET } });
       const page = await adminAgent.get('/dashboard');
       assert.match(page.text, /<h2 id="backups-heading">Backups<\/h2>/);
       assert.ok(page.text.includes(made.name));

@@ -124,3 +124,15 @@ describe('secrets.json write cut short', () => {
     assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
   });
 });
+
+describe('maintenance jobs', () => {
+  test('a job with firstAfterMs runs that soon after start, then on its interval; stop ends both timers', async () => {
+    const { startMaintenance } = await import('../src/maintenance.js');
+    const { silentLogger } = await import('../src/http/logger.js');
+    let runs = 0;
+    const jobs = startMaintenance([{ name: 'soon', everyMs: 60_000, firstAfterMs: 20, run: () => void runs++ }], silentLogger);
+    await new Promise((r) => setTimeout(r, 200));
+    jobs.stop();
+    assert.equal(runs, 1, 'ran once, soon after start, not waiting a whole interval');
+  });
+});

@@ -51,11 +51,15 @@ const HOUR_MS = 3_600_000;
  * last success (from status.json) is older than the interval, so restarts do not postpone
  * backups and intervals longer than a timer can hold (~24 days) still work.
  */
+const FIRST_CHECK_MS = 60_000;
+
 export function scheduledBackupJob(options: BackupOptions, intervalHours: number, onDone: (r: { name: string; durationMs: number }) => void) {
   const intervalMs = intervalHours * HOUR_MS;
   return {
     name: 'backup',
     everyMs: Math.max(1_000, Math.min(intervalMs, HOUR_MS)),
+    // Soon after start, so a service restarted more often than hourly still gets its backups.
+    firstAfterMs: Math.max(1_000, Math.min(intervalMs, FIRST_CHECK_MS)),
     run: async () => {
       const last = readBackupStatus(options.backupDir).lastSuccessAt;
       if (last && Date.now() - Date.parse(last) < intervalMs) return;

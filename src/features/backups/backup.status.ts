@@ -48,6 +48,7 @@ export function recordFailure(dir: string, at: Date, reason: string): void {
 export function backupNeedsAttention(status: BackupStatus, intervalHours: number, now: Date): boolean {
   const success = status.lastSuccessAt ? Date.parse(status.lastSuccessAt) : null;
   if (status.lastFailureAt && (success === null || Date.parse(status.lastFailureAt) > success)) return true;
-  if (intervalHours <= 0) return false;
-  return success === null || now.getTime() - success > 2 * intervalHours * 3_600_000;
+  // None yet with a schedule: the first one is made a minute after start.
+  if (intervalHours <= 0 || success === null) return false;
+  return now.getTime() - success > 2 * intervalHours * 3_600_000;
 }
