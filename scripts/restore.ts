@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, readEnvironment, type Config } from '../src/config.js';
@@ -6,62 +7,93 @@ import { fingerprint, type Manifest } from '../src/features/backups/backup.creat
 import { openReadOnly } from '../src/features/backups/backup.repo.js';
 import { endAccess, reapplyChanges } from '../src/features/backups/restore.access.js';
 import { securityChangesSince, type SecurityChange } from '../src/features/backups/restore.repo.js';
-import { placeBackup, RestoreRefused } from '../src/features/backups/restore.js';
+import { RestoreRefused, stageBackup, swapIn } from '../src/features/backups/restore.js';
 import { exitWith } from './cli.js';
 
-const USAGE = 'usage: npm run restore -- BACKUP_FOLDER [--reapply]';
+const USAGE = 'usage: npm run restore -- BACKUP_FOLDER [--dry-run] [--reapply]';
 const say = (line: string) => process.stdout.write(`restore: ${line}\n`);
 const config = (): Config => loadConfig(readEnvironment());
 
 let positionals: string[] = [];
 let reapply = false;
+let dryRun = false;
 try {
-  const parsed = parseArgs({ allowPositionals: true, options: { reapply: { type: 'boolean' } } });
+  const parsed = parseArgs({ allowPositionals: true, options: { reapply: { type: 'boolean' }, 'dry-run': { type: 'boolean' } } });
   positionals = parsed.positionals;
   reapply = parsed.values.reapply === true;
+  dryRun = parsed.values['dry-run'] === true;
 } catch (err) {
   exitWith(`${(err as Error).message}\n${USAGE}`, 2);
 }
 if (positionals.length !== 1) exitWith(USAGE, 2);
 process.umask(0o077);
 
-let placed;
 try {
-  placed = placeBackup(config().dataDir, positionals[0]!, readMigrations());
+  restore();
 } catch (err) {
-  if (!(err instanceof RestoreRefused)) throw err;
+  if (!(err instanceof RestoreRefused)) exitWith(`restore failed, nothing was replaced: ${(err as Error).message.split('\n')[0]}`);
   for (const problem of err.problems) process.stderr.write(`restore refused: ${problem}\n`);
   process.exit(1);
 }
-const { manifest } = placed;
-say(`backup ${path.basename(placed.folder)} verified (made ${manifest.createdAt}, schema ${manifest.schemaVersion}, app ${manifest.appVersion})`);
-say(`current files set aside in ${placed.replacedDir}: ${placed.moved.join(', ') || '(none)'}`);
-say(`placed from the backup: ${placed.placed.join(', ')}`);
 
-// Read again: a secrets.json placed from the backup is now the one in force.
-const after = config();
-reportSecrets(manifest, after);
-const db = openDatabase(path.join(after.dataDir, 'security.db'), { synchronous: after.dbSynchronous });
-const applied = migrate(db);
-if (applied.length) say(`migrations applied to the restored database: ${applied.join(', ')}`);
-const ended = endAccess(db, after.activity, { name: path.basename(placed.folder), createdAt: manifest.createdAt });
-say(`every sign-in ended: ${ended.logins} token login(s) revoked, credentials of ${ended.users} user(s) renewed; panel sessions ended (session store set aside)`);
+/**
+ * Stage the backup inside DATA_DIR, finish it there (migrations, every sign-in ended, changes
+ * re-applied), and only then swap it in: an interruption before the swap leaves the current
+ * data in place, and the database put in place never carries sign-ins the backup still had.
+ */
+function restore(): void {
+  const current = config();
+  const liveDb = path.join(current.dataDir, 'security.db');
+  const staged = stageBackup(current.dataDir, positionals[0]!, readMigrations());
+  const { manifest } = staged;
+  say(`backup ${path.basename(staged.folder)} verified (made ${manifest.createdAt}, schema ${manifest.schemaVersion}, app ${manifest.appVersion})`);
+  const changes = readChanges(liveDb, manifest.createdAt);
+  if (changes) {
+    say(`${changes.length} security change(s) in the current database after the backup was taken:`);
+    for (const c of changes) process.stdout.write(`  ${c.at}  ${c.action.padEnd(25)} ${c.targetUsername ?? '?'} (id ${c.targetId ?? '?'}) by ${c.actor ?? '?'}  [activity row ${c.id}]\n`);
+  }
+  if (dryRun) {
+    fs.rmSync(staged.stagingDir, { recursive: true, force: true });
+    say('dry run: nothing was changed; run again without --dry-run (with --reapply to re-apply the changes above)');
+    return;
+  }
+  try {
+    finishStaged(staged.stagingDir, manifest, changes);
+  } catch (err) {
+    fs.rmSync(staged.stagingDir, { recursive: true, force: true });
+    throw err;
+  }
+  const aside = swapIn(current.dataDir, staged);
+  say(`current files set aside in ${aside.replacedDir}: ${aside.moved.join(', ') || '(none)'}`);
+  say(`placed from the backup: ${staged.files.join(', ')}`);
+  reportSecrets(manifest, config());
+  if (changes && changes.length > 0 && !reapply) {
+    say(`the changes above were not re-applied: redo them by hand (the replaced database keeps them in ${aside.replacedDir})`);
+  }
+  say('done; start the service');
+}
 
-const changes = readChanges(path.join(placed.replacedDir, 'security.db'), manifest.createdAt);
-if (changes) {
-  say(`${changes.length} security change(s) in the replaced database after the backup was taken:`);
-  for (const c of changes) process.stdout.write(`  ${c.at}  ${c.action.padEnd(25)} ${c.targetUsername ?? '?'} (id ${c.targetId ?? '?'}) by ${c.actor ?? '?'}  [activity row ${c.id}]\n`);
-  if (reapply) {
-    const done = reapplyChanges(db, after.activity, changes);
-    say(`re-applied: ${done.terminated.length} termination(s) [${done.terminated.join(', ')}], ${done.bumped.length} credential renewal(s) [${done.bumped.join(', ')}]; role changes and password resets are not replayed`);
-  } else if (changes.length > 0) {
-    say('run again with --reapply on a fresh restore, or redo these changes by hand, so that revoked access stays revoked');
+function finishStaged(stagingDir: string, manifest: Manifest, changes: SecurityChange[] | null): void {
+  const settings = config();
+  const db = openDatabase(path.join(stagingDir, 'security.db'), { synchronous: 'FULL' });
+  try {
+    const applied = migrate(db);
+    if (applied.length) say(`migrations applied to the restored database: ${applied.join(', ')}`);
+    const ended = endAccess(db, settings.activity, { name: path.basename(positionals[0]!), createdAt: manifest.createdAt });
+    say(`every sign-in ended: ${ended.logins} token login(s) revoked, credentials of ${ended.users} user(s) renewed; panel sessions ended (session store set aside)`);
+    if (reapply && changes) {
+      const done = reapplyChanges(db, settings.activity, changes);
+      say(`re-applied: ${done.terminated.length} termination(s) [${done.terminated.join(', ')}], ${done.bumped.length} credential renewal(s) [${done.bumped.join(', ')}]; role changes and password resets are not replayed`);
+    }
+    // Everything into the main file, so the swap moves one complete file.
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } finally {
+    db.close();
   }
 }
-db.close();
-say('done; start the service');
 
 function readChanges(file: string, since: string): SecurityChange[] | null {
+  if (!fs.existsSync(file)) return [];
   try {
     const old = openReadOnly(file);
     try {
@@ -70,7 +102,7 @@ function readChanges(file: string, since: string): SecurityChange[] | null {
       old.close();
     }
   } catch (err) {
-    say(`the replaced database cannot be read (${(err as Error).message}): security changes after the backup cannot be listed; review them by hand`);
+    say(`the current database cannot be read (${(err as Error).message.split('\n')[0]}): security changes after the backup cannot be listed; review them by hand`);
     return null;
   }
 }

@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { listBackups } from '../src/features/backups/backup.create.js';
 import { tempDir, TEST_JWT_SECRET, TEST_SESSION_SECRET } from './helpers.js';
-import { runTs } from './process.js';
+import { ROOT, runTs } from './process.js';
 import { apiLogin, OWNER, panelLogin, sha256, startService, stopService } from './service-process.js';
 
 const SECRETS = { JWT_SECRET_KEY: TEST_JWT_SECRET, SESSION_SECRET: TEST_SESSION_SECRET, BACKUP_INTERVAL_HOURS: '0' };
@@ -73,7 +73,7 @@ describe('restore', () => {
     assert.ok(fs.existsSync(path.join(dir, replaced, 'sessions.db')));
     assert.equal(sha256(path.join(dir, replaced, 'security.db')), liveHash, 'the replaced database is kept as it was');
     assert.match(restored.stdout, /restore: every sign-in ended: 1 token login\(s\) revoked/);
-    assert.match(restored.stdout, /2 security change\(s\) in the replaced database after the backup was taken:/);
+    assert.match(restored.stdout, /2 security change\(s\) in the current database after the backup was taken:/);
     assert.match(restored.stdout, /user\.terminate\s+leaver \(id \d+\) by chief/);
     assert.match(restored.stdout, /user\.sign_out_everywhere\s+stayer \(id \d+\) by chief/);
     const check = await runTs('scripts/check.ts', [], env);
@@ -106,6 +106,38 @@ describe('restore', () => {
     ]);
     assert.equal(db.prepare("SELECT count(*) FROM activity_log WHERE action = 'backup.restore'").pluck().get(), 1);
     db.close();
+  });
+
+  test('a dry run lists the changes and changes nothing; a restore cut short (file size limit, like a full disk) leaves the current data in place', async () => {
+    const dir = tempDir();
+    const env = { DATA_DIR: dir, ...SECRETS };
+    const service = await startService(env);
+    const owner = await apiLogin(service.url, OWNER.username, OWNER.password);
+    const backup = await backupNow(dir);
+    const created = await api(service.url, owner.access, 'POST', '/api/users', { username: 'after', password: WORKER_PASSWORD, role: 'worker' });
+    assert.equal((await api(service.url, owner.access, 'DELETE', `/api/users/${(created.body.user as { id: number }).id}`)).status, 200);
+    await stopService(service);
+    const before = sha256(path.join(dir, 'security.db'));
+    const listing = () => fs.readdirSync(dir).filter((n) => !n.endsWith('-shm') && !n.endsWith('-wal')).sort();
+    const names = listing();
+
+    const dry = await runTs('scripts/restore.ts', [backup, '--dry-run'], env);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, /1 security change\(s\) in the current database after the backup was taken:\n.*user\.terminate\s+after/);
+    assert.match(dry.stdout, /dry run: nothing was changed/);
+    assert.deepEqual(listing(), names);
+    assert.equal(sha256(path.join(dir, 'security.db')), before);
+
+    const { spawn } = await import('node:child_process');
+    const child = spawn('prlimit', ['--fsize=100000', process.execPath, '--import', 'tsx', path.join(ROOT, 'scripts/restore.ts'), backup],
+      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env } });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    assert.notEqual(await new Promise((resolve) => child.on('close', resolve)), 0);
+    assert.match(stderr.trim(), /^restore failed, nothing was replaced: .*EFBIG/);
+    assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
+    assert.deepEqual(listing(), names, 'no staging folder or replaced- folder is left');
+    assert.equal(sha256(path.join(dir, 'security.db')), before, 'the current database is untouched');
   });
 
   test('restore refuses a backup that does not verify and moves nothing', async () => {
