@@ -23,7 +23,7 @@ import type { Logger } from './http/logger.js';
 import { loadPanelUser, requirePasswordChange } from './http/panel-auth.js';
 import type { RecordRefusal } from './http/refusals.js';
 import { refuseEncodedBodies } from './http/encoded-bodies.js';
-import { createLoginCsrf } from './http/login-csrf.js';
+import { createLoginCsrf, isSignInPath } from './http/login-csrf.js';
 import { anonymousPostLimit, loginPageLimit } from './http/rate-limits.js';
 import { refuseCrossSite } from './http/same-origin.js';
 import { sessionMiddleware } from './http/session.js';
@@ -56,7 +56,7 @@ export function createPanel(deps: PanelDeps): Router {
   // The sign-in form is protected without a session (none is stored until someone signs in);
   // every form after sign-in keeps the session's synchroniser token.
   const loginCsrf = createLoginCsrf({ sessionSecret: config.sessionSecret, secure: config.session.secureCookie });
-  const isSignInForm = (req: { path: string }) => req.path === '/login';
+  const isSignInForm = (req: { path: string }) => isSignInPath(req.path);
 
   const panel = Router();
   panel.use((_req, res, next) => {

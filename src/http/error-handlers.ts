@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import { describeError, isStorageFailure, type ErrorReply } from './errors.js';
+import { isSignInPath } from './login-csrf.js';
 import type { Logger } from './logger.js';
 import type { RecordRefusal } from './refusals.js';
 
@@ -93,7 +94,7 @@ const TITLES: Record<number, string> = {
 export function htmlErrorHandler(logger: Logger, record?: RecordRefusal): ErrorRequestHandler {
   return errorHandler(logger, record, (reply, req, res) => {
     // A refused sign-in (expired form, another site, too many requests) shows the form again.
-    const view = req.path === '/login' && !reply.unexpected ? 'auth/login' : 'errors/error';
+    const view = isSignInPath(req.path) && !reply.unexpected ? 'auth/login' : 'errors/error';
     const locals = {
       title: TITLES[reply.status] ?? 'Error', status: reply.status, message: reply.message, requestId: req.id,
       // A refused sign-in shows the form again with the username typed (never the password).

@@ -3,6 +3,9 @@ import type { Request, RequestHandler, Response } from 'express';
 import { parse as parseCookies } from 'cookie';
 import { doubleCsrf } from 'csrf-csrf';
 
+/** The sign-in page's path as the router matches it: any case, with or without a trailing slash. */
+export const isSignInPath = (path: string): boolean => /^\/login\/?$/i.test(path);
+
 export interface LoginCsrf {
   /** The token for the sign-in form; sets (or reuses) its cookie. No session is stored. */
   token(req: Request, res: Response): string;

@@ -1,6 +1,7 @@
 import { rateLimit } from 'express-rate-limit';
 import type { Request, RequestHandler } from 'express';
 import { TooManyRequests } from './errors.js';
+import { isSignInPath } from './login-csrf.js';
 import type { RecordRefusal } from './refusals.js';
 
 /**
@@ -42,7 +43,7 @@ function panelLimit(perMinute: number, record: RecordRefusal, name: string, appl
  */
 export function anonymousPostLimit(perMinute: number, record: RecordRefusal): RequestHandler {
   return panelLimit(perMinute, record, 'panel_posts',
-    (req) => !SAFE_METHODS.has(req.method) && (!req.currentUser || req.path === '/login'));
+    (req) => !SAFE_METHODS.has(req.method) && (!req.currentUser || isSignInPath(req.path)));
 }
 
 /**
@@ -50,5 +51,5 @@ export function anonymousPostLimit(perMinute: number, record: RecordRefusal): Re
  * renders a page and signs a token, so one client cannot have it rendered without bound.
  */
 export function loginPageLimit(perMinute: number, record: RecordRefusal): RequestHandler {
-  return panelLimit(perMinute, record, 'login_page', (req) => req.path === '/login' && SAFE_METHODS.has(req.method));
+  return panelLimit(perMinute, record, 'login_page', (req) => isSignInPath(req.path) && SAFE_METHODS.has(req.method));
 }
