@@ -15,9 +15,9 @@ const logger = createJsonLogger();
 
 async function main(): Promise<void> {
   const config = loadConfig(readEnvironment());
+  holdServiceLock(config.dataDir);
   const stores = await openStores(config, logger, { init: process.argv.includes('--init') });
   const { db, dataDb, sessionStore } = stores;
-  holdServiceLock(config.dataDir);
   const services = createServices({ config, db, dataDb, sessionStore, logger });
   const first = await services.users
     .ensureFirstAdmin({ username: config.adminUsername, password: config.adminPassword })

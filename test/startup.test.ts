@@ -91,6 +91,20 @@ describe('start-up refuses unsafe data, with one line naming the file and the fi
     assert.match(line, /is not writable \(EROFS\): make it writable by this user \(or remount its filesystem read-write\)/);
   });
 
+  test('a second service on the same data directory, while the first runs; the first keeps its lock, so restore still refuses', async () => {
+    const dir = tempDir();
+    const first = await startService({ DATA_DIR: dir, ...SECRETS });
+    try {
+      const line = await refusal({ DATA_DIR: dir, ...SECRETS });
+      assert.match(line, /service\.pid: another service \(pid \d+\) is running on this data directory; stop it first/);
+      assert.equal(fs.readFileSync(path.join(dir, 'service.pid'), 'utf8').trim(), String(first.child.pid));
+      const restore = await runTs('scripts/restore.ts', [path.join(dir, 'backups', 'none')], { DATA_DIR: dir, ...SECRETS });
+      assert.match(restore.stderr, /restore refused: the service is running on this data directory/);
+    } finally {
+      await stopService(first);
+    }
+  });
+
   test('a first start needs no --init: on a data directory not made yet, or made empty, with secrets generated on the way', async () => {
     for (const dir of [path.join(tempDir(), 'new'), tempDir()]) {
       const service = await startService({ DATA_DIR: dir });

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { StartupRefusal } from '../../startup-refusal.js';
 
 export const LOCK_FILE = 'service.pid';
 
@@ -13,12 +14,23 @@ const alive = (pid: number): boolean => {
 };
 
 /**
- * Marks DATA_DIR as served by this process (its pid in service.pid), removed at exit. A file
- * left by a killed process is simply overwritten: only a live pid counts as a running service.
+ * Marks DATA_DIR as served by this process (its pid in service.pid), removed at exit. Refuses
+ * while another live process holds it (two services on one database, or a restore's check
+ * fooled by the second one's exit); a file left by a killed process is taken over.
  */
 export function holdServiceLock(dataDir: string): void {
   const file = path.join(dataDir, LOCK_FILE);
-  fs.writeFileSync(file, `${process.pid}\n`, { mode: 0o600 });
+  const holder = runningServicePid(dataDir);
+  if (holder !== null) {
+    throw new StartupRefusal(`${file}: another service (pid ${holder}) is running on this data directory; stop it first, or give this one its own DATA_DIR`);
+  }
+  try {
+    fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(file, `${process.pid}\n`, { mode: 0o600 });
+  } catch (err) {
+    throw new StartupRefusal(`${dataDir} (the data directory) is not writable (${(err as NodeJS.ErrnoException).code}): ` +
+      'make it writable by this user (or remount its filesystem read-write), then start again');
+  }
   process.on('exit', () => {
     try {
       if (fs.readFileSync(file, 'utf8').trim() === String(process.pid)) fs.rmSync(file);
