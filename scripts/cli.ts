@@ -6,10 +6,10 @@ import { canonicaliseStoredPhones } from '../src/features/contacts/stored-phones
 import { StartupRefusal } from '../src/startup-refusal.js';
 import { appliedVersions, openReadOnly } from '../src/features/backups/backup.repo.js';
 
-function loadScriptConfig(): Config {
+function loadScriptConfig(persistSecrets: boolean): Config {
   process.umask(0o077);
   try {
-    return loadConfig(readEnvironment());
+    return loadConfig(readEnvironment(), { persistSecrets });
   } catch (err) {
     if (err instanceof ConfigError) exitWith(`configuration error: ${err.problems.join('; ')}`);
     if (err instanceof StartupRefusal) exitWith(err.message);
@@ -19,7 +19,7 @@ function loadScriptConfig(): Config {
 
 /** Opens the configured database with migrations applied: for the scripts that write (migrate, create-admin). */
 export function openForScript(): { config: Config; db: Db; applied: string[] } {
-  const config = loadScriptConfig();
+  const config = loadScriptConfig(true);
   const db = openDatabase(path.join(config.dataDir, 'security.db'), { synchronous: config.dbSynchronous });
   const applied = migrate(db);
   canonicaliseStoredPhones(db, config.defaultCountry);
@@ -31,7 +31,7 @@ export function openForScript(): { config: Config; db: Db; applied: string[] } {
  * audit:verify): they never migrate or write it. Pending migrations stop them with exit 1.
  */
 export function openReadOnlyForScript(name: string): { config: Config; db: Db; file: string } {
-  const config = loadScriptConfig();
+  const config = loadScriptConfig(false);
   const file = path.join(config.dataDir, 'security.db');
   if (!fs.existsSync(file)) exitWith(`${name}: no security.db in DATA_DIR (${config.dataDir})`);
   const db = openReadOnly(file);

@@ -61,7 +61,7 @@ interface DevSecrets {
  * Outside production, secrets that are not configured are generated once and kept in
  * DATA_DIR/secrets.json (mode 0600), so restarts keep sessions and tokens valid.
  */
-export function ensureDevSecrets(dataDir: string, given: Partial<Record<keyof DevSecrets, string>>): DevSecrets {
+export function ensureDevSecrets(dataDir: string, given: Partial<Record<keyof DevSecrets, string>>, persist = true): DevSecrets {
   if (given.jwtSecret && given.sessionSecret) return { jwtSecret: given.jwtSecret, sessionSecret: given.sessionSecret };
   const file = path.join(dataDir, 'secrets.json');
   const stored = readStored(file);
@@ -69,7 +69,7 @@ export function ensureDevSecrets(dataDir: string, given: Partial<Record<keyof De
     jwtSecret: stored.jwtSecret ?? randomSecret(),
     sessionSecret: stored.sessionSecret ?? randomSecret(),
   };
-  if (stored.jwtSecret !== secrets.jwtSecret || stored.sessionSecret !== secrets.sessionSecret) {
+  if (persist && (stored.jwtSecret !== secrets.jwtSecret || stored.sessionSecret !== secrets.sessionSecret)) {
     // Atomic: a crash mid-write must never leave a truncated file that ends every session.
     try {
       fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });

@@ -81,7 +81,12 @@ export function readEnvironment(cwd = process.cwd(), env: Env = process.env): En
   return { ...fromFile, ...env };
 }
 
-export function loadConfig(env: Env): Config {
+/**
+ * `persistSecrets: false` (operator scripts that only look): development secrets missing from
+ * secrets.json are made up for this run and not written, so a script run before the first start
+ * leaves no file that start-up would take for a trace of a lost database.
+ */
+export function loadConfig(env: Env, options: { persistSecrets?: boolean } = {}): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
@@ -96,7 +101,7 @@ export function loadConfig(env: Env): Config {
   const secretsFileExisted = fs.existsSync(secretsFile);
   const secrets = isProduction
     ? { jwtSecret: e.JWT_SECRET_KEY!, sessionSecret: e.SESSION_SECRET! }
-    : ensureDevSecrets(dataDir, { jwtSecret: e.JWT_SECRET_KEY, sessionSecret: e.SESSION_SECRET });
+    : ensureDevSecrets(dataDir, { jwtSecret: e.JWT_SECRET_KEY, sessionSecret: e.SESSION_SECRET }, options.persistSecrets ?? true);
 
   return {
     env: e.NODE_ENV,

@@ -105,6 +105,15 @@ describe('start-up refuses unsafe data, with one line naming the file and the fi
     }
   });
 
+  test('an operator script run before the first start writes nothing, and the first start then needs no --init', async () => {
+    const dir = tempDir();
+    const check = await runTs('scripts/check.ts', [], { DATA_DIR: dir });
+    assert.equal(check.code, 1);
+    assert.deepEqual(fs.readdirSync(dir), [], 'no secrets.json made up by a script');
+    const service = await startService({ DATA_DIR: dir });
+    await stopService(service);
+  });
+
   test('a first start needs no --init: on a data directory not made yet, or made empty, with secrets generated on the way', async () => {
     for (const dir of [path.join(tempDir(), 'new'), tempDir()]) {
       const service = await startService({ DATA_DIR: dir });
