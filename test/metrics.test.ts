@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import request from 'supertest';
-import { count, insertUser, makeTestApp, signIn, type TestContext } from './helpers.js';
+import { count, insertUser, makeTestApp, signIn, TEST_JWT_SECRET, TEST_SESSION_SECRET, type TestContext } from './helpers.js';
 
 const TOKEN = 'metrics-scrape-token-0123456789abcdefghijklmnop';
 let ctx: TestContext;
@@ -173,5 +174,32 @@ describe('the request histogram', () => {
     assert.match(series[0]!, /method="GET",route="\/api\/users\/:id",status="401"\} 2$/);
     assert.ok(!text.includes('/api/users/123') && !text.includes('987654'));
     assert.match(text, /route="unmatched",status="404"/);
+  });
+});
+
+describe('backup gauges', () => {
+  test('read NaN until the first backup, then its age and 1, and 0 once a later attempt failed', async () => {
+    const own = await makeTestApp({ LOG_REQUESTS: 'false' });
+    try {
+      const gauges = async () => {
+        const text = (await request(own.app).get('/metrics').expect(200)).text;
+        const value = (name: string) => /^(\S+) (\S+)$/m.exec(text.split('\n').filter((l) => l.startsWith(name + ' ')).join('\n'))?.[2];
+        return { age: value('nexus_backup_last_success_age_seconds'), result: value('nexus_backup_last_result') };
+      };
+      // prom-client writes NaN as "Nan"; Prometheus parses it case-insensitively.
+      const fresh = await gauges();
+      assert.match(`${fresh.age} ${fresh.result}`, /^nan nan$/i, 'a fresh install is neither fresh nor failed');
+      const { createBackup } = await import('../src/features/backups/backup.create.js');
+      const { recordFailure } = await import('../src/features/backups/backup.status.js');
+      const backupDir = path.join(own.dir, 'backups');
+      createBackup({ dataDir: own.dir, backupDir, keep: 2, secrets: { jwtSecret: TEST_JWT_SECRET, sessionSecret: TEST_SESSION_SECRET } });
+      const made = await gauges();
+      assert.equal(made.result, '1');
+      assert.ok(Number(made.age) >= 0 && Number(made.age) < 60, `age ${made.age}`);
+      recordFailure(backupDir, new Date(Date.now() + 1000), 'disk full');
+      assert.equal((await gauges()).result, '0');
+    } finally {
+      await own.close();
+    }
   });
 });

@@ -72,22 +72,21 @@ function backupGauges(registry: Registry, read: () => BackupStatus, clock: () =>
   // Both gauges are read in one scrape; the directory is read once for it.
   const current = () => (status ??= read());
   new Gauge({
-    name: 'nexus_backup_last_success_age_seconds', help: 'Seconds since the last successful backup (absent: none yet)',
+    name: 'nexus_backup_last_success_age_seconds', help: 'Seconds since the last successful backup (NaN: none yet)',
     registers: [registry],
     collect() {
       const at = current().lastSuccessAt;
-      this.reset();
-      if (at) this.set(Math.max(0, (clock() - Date.parse(at)) / 1000));
+      // An unlabelled gauge cannot be absent (prom-client reports 0), and 0 would read as fresh.
+      this.set(at ? Math.max(0, (clock() - Date.parse(at)) / 1000) : Number.NaN);
     },
   });
   new Gauge({
-    name: 'nexus_backup_last_result', help: 'Result of the last backup: 1 success, 0 failure (absent: none yet)',
+    name: 'nexus_backup_last_result', help: 'Result of the last backup: 1 success, 0 failure (NaN: none yet)',
     registers: [registry],
     collect() {
       const s = current();
       status = null;
-      this.reset();
-      if (!s.lastSuccessAt && !s.lastFailureAt) return;
+      if (!s.lastSuccessAt && !s.lastFailureAt) return this.set(Number.NaN);
       const failedLast = s.lastFailureAt !== null && (s.lastSuccessAt === null || s.lastFailureAt > s.lastSuccessAt);
       this.set(failedLast ? 0 : 1);
     },
