@@ -6,7 +6,7 @@ import { backupUnderLoadBench } from './backup-under-load.js';
 import { dashboardBench } from './dashboard.js';
 import { dataSizeBench } from './data-size.js';
 import { loginFloodBench } from './login-flood.js';
-import { loggingCostBench } from './logging.js';
+import { loggingCostBench, type LoggingRow } from './logging.js';
 import { argon2Timings, commitRate } from './micro.js';
 import { loadWithoutKeepAlive } from './no-keepalive.js';
 import { apiLogin, ROOT, startProcess, type Server } from './servers.js';
@@ -15,14 +15,7 @@ import { apiLogin, ROOT, startProcess, type Server } from './servers.js';
 const DURATION = Number(process.env.BENCH_SECONDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 
-interface Row {
-  name: string;
-  rps: number;
-  p50: number;
-  p99: number;
-  non2xx: number;
-  cpuUs?: number;
-}
+type Row = LoggingRow;
 
 async function load(name: string, url: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Row> {
   await autocannon({ url, headers, method, connections: CONNECTIONS, duration: 1 }); // warm-up
