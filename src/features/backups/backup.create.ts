@@ -1,3 +1,4 @@
+import { isProcessAlive } from './service-lock.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../../paths.js';
@@ -38,20 +39,11 @@ export function appVersion(): string {
   return pkg.version ?? 'unknown';
 }
 
-const pidAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
-
 /** Removes what killed runs left (`.backup-<stamp>.<pid>.tmp` of a dead pid); a running one is left alone. */
 export function removeAbandoned(backupDir: string): void {
   for (const entry of fs.readdirSync(backupDir)) {
     const match = /^\.backup-.+\.(\d+)\.tmp$/.exec(entry);
-    if (match && (Number(match[1]) === process.pid ? false : !pidAlive(Number(match[1])))) {
+    if (match && (Number(match[1]) === process.pid ? false : !isProcessAlive(Number(match[1])))) {
       fs.rmSync(path.join(backupDir, entry), { recursive: true, force: true });
     }
   }

@@ -4,7 +4,8 @@ import { StartupRefusal } from '../../startup-refusal.js';
 
 export const LOCK_FILE = 'service.pid';
 
-const alive = (pid: number): boolean => {
+/** Whether a process with this pid exists (EPERM: it does, under another user). */
+export const isProcessAlive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
     return true;
@@ -49,5 +50,5 @@ export function runningServicePid(dataDir: string): number | null {
     return null;
   }
   const pid = Number(text);
-  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid) ? pid : null;
+  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && isProcessAlive(pid) ? pid : null;
 }
