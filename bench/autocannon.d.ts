@@ -9,6 +9,8 @@ declare module 'autocannon' {
     url: string;
     connections?: number;
     duration?: number;
+    /** Requests per second across all connections (a fixed rate instead of as fast as answered). */
+    overallRate?: number;
     pipelining?: number;
     method?: string;
     headers?: Record<string, string>;

@@ -6,7 +6,7 @@ import { backupUnderLoadBench } from './backup-under-load.js';
 import { dashboardBench } from './dashboard.js';
 import { dataSizeBench } from './data-size.js';
 import { loginFloodBench } from './login-flood.js';
-import { loggingCostBench, type LoggingRow } from './logging.js';
+import { loggingCostBench, printLoggingCost } from './logging.js';
 import { argon2Timings, commitRate } from './micro.js';
 import { loadWithoutKeepAlive } from './no-keepalive.js';
 import { apiLogin, ROOT, startProcess, type Server } from './servers.js';
@@ -15,7 +15,13 @@ import { apiLogin, ROOT, startProcess, type Server } from './servers.js';
 const DURATION = Number(process.env.BENCH_SECONDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 
-type Row = LoggingRow;
+interface Row {
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+}
 
 async function load(name: string, url: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Row> {
   await autocannon({ url, headers, method, connections: CONNECTIONS, duration: 1 }); // warm-up
@@ -27,8 +33,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 function medianRow(runs: Row[]): Row {
   const mid = <K extends 'rps' | 'p50' | 'p99' | 'non2xx'>(k: K) => [...runs].sort((a, b) => a[k] - b[k])[Math.floor(runs.length / 2)]![k];
-  const cpu = runs.map((r) => r.cpuUs ?? 0).sort((a, b) => a - b)[Math.floor(runs.length / 2)];
-  return { name: runs[0]!.name, rps: mid('rps'), p50: mid('p50'), p99: mid('p99'), non2xx: mid('non2xx'), ...(runs[0]!.cpuUs === undefined ? {} : { cpuUs: cpu }) };
+  return { name: runs[0]!.name, rps: mid('rps'), p50: mid('p50'), p99: mid('p99'), non2xx: mid('non2xx') };
 }
 
 /** Runs the measurements interleaved, ROUNDS times, and keeps each one's median: less noise on 2 cores. */
@@ -49,13 +54,6 @@ function print(title: string, rows: Row[]): void {
   }
 }
 
-function printLogging(rows: Row[]): void {
-  print(`Request logging: POST /auth/validate with LOG_REQUESTS=false and =true, stdout to a file; ${CONNECTIONS} connections, ${DURATION}s per run, median of ${ROUNDS} interleaved runs`, rows);
-  console.log(`logs on / logs off: ${(rows[2]!.rps / rows[1]!.rps).toFixed(3)} of the throughput`);
-  const [off, on] = [rows[1]!.cpuUs!, rows[2]!.cpuUs!];
-  console.log(`server CPU per request: logs off ${off.toFixed(1)} µs, logs on ${on.toFixed(1)} µs: logging costs ${(((on - off) / on) * 100).toFixed(1)}% of each request's CPU (throughput at equal CPU: ${(off / on).toFixed(3)})`);
-}
-
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nexus-bench-'));
   const servers: Server[] = [];
@@ -69,7 +67,7 @@ async function main(): Promise<void> {
     servers.push(app);
 
     if (process.env.BENCH_ONLY === 'logging') {
-      printLogging(await loggingCostBench({ dataDir, bareUrl: bare.url, load, interleaved }));
+      printLoggingCost(await loggingCostBench({ dataDir }));
       return;
     }
     const bearer = { Authorization: `Bearer ${await apiLogin(app.url, 'bench-admin', 'bench owner passphrase')}` };
@@ -84,7 +82,7 @@ async function main(): Promise<void> {
       () => load('bare Express POST /', bare.url + '/', {}, 'POST'),
       () => load('POST /auth/validate', app.url + '/auth/validate', bearer, 'POST'),
     ]));
-    printLogging(await loggingCostBench({ dataDir, bareUrl: bare.url, load, interleaved }));
+    printLoggingCost(await loggingCostBench({ dataDir }));
     const fresh = async (name: string, url: string, headers: Record<string, string> = {}): Promise<Row> => {
       const r = await loadWithoutKeepAlive(url, { method: 'POST', headers, connections: CONNECTIONS, seconds: DURATION });
       return { name, rps: r.rps, p50: r.p50, p99: r.p99, non2xx: r.failures };

@@ -82,7 +82,7 @@ export function createApp(deps: AppDeps, services = createServices(deps)) {
   app.set('etag', false);
 
   app.use(shedSignInsWhenSaturated(() => reportShed(logger)));
-  app.use(requestContext(logger, config.logRequests, services.metrics));
+  app.use(requestContext({ logger, logRequests: config.logRequests, trustsProxy: config.trustProxy !== false, observer: services.metrics }));
 
   const ping = db.prepare('SELECT 1 AS ok');
   app.get('/health', jsonSecurityHeaders(config.isProduction), allow('health.read'), (_req, res) => {

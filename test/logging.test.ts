@@ -99,6 +99,29 @@ describe('the logger', () => {
   });
 });
 
+describe('the address in a request line', () => {
+  const loggedIp = async (env: Record<string, string>) => {
+    const ctx = await makeTestApp({ LOG_REQUESTS: 'true', ...env });
+    try {
+      await request(ctx.app).get('/health').set('X-Forwarded-For', '203.0.113.77');
+      const line = ctx.logLines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'request' && l.path === '/health');
+      return line?.ip;
+    } finally {
+      await ctx.close();
+    }
+  };
+
+  test('is the socket\'s, whatever X-Forwarded-For says, when no proxy is trusted', async () => {
+    const ip = await loggedIp({});
+    assert.equal(typeof ip, 'string');
+    assert.notEqual(ip, '203.0.113.77');
+  });
+
+  test('is the forwarded client\'s behind a trusted proxy (TRUST_PROXY=1)', async () => {
+    assert.equal(await loggedIp({ TRUST_PROXY: '1' }), '203.0.113.77');
+  });
+});
+
 describe('secrets never reach the log or /metrics', () => {
   test('random secrets in headers, query strings and bodies appear in neither (property)', async () => {
     const ctx = await makeTestApp({ LOG_REQUESTS: 'true', LOGIN_REQUESTS_PER_MINUTE: '100000', API_LOGIN_REQUESTS_PER_MINUTE: '100000' });
