@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openDatabase } from '../src/db.js';
-import { hashPassword, verifyPassword } from '../src/features/auth/password.js';
+import { hashPassword, verifyPassword } from '../src/passwords/password.js';
 
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

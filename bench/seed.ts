@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { migrate, openDatabase } from '../src/db.js';
-import { hashPassword } from '../src/features/auth/password.js';
+import { hashPassword } from '../src/passwords/password.js';
 import { GENESIS_HASH, hashRow } from '../src/features/activity/activity.log.js';
 
 const FIRST = ['Ana', 'Ben', 'Carla', 'David', 'Elena', 'Farid', 'Grace', 'Hugo', 'Irene', 'Jonas', 'Karim', 'Lucía', 'Marta', 'Nadia', 'Omar', 'Paula'];

@@ -9,6 +9,7 @@ import { createActivityService } from './features/activity/activity.service.js';
 import { shedSignInsWhenSaturated } from './features/auth/auth.api.js';
 import { createAuthService } from './features/auth/auth.service.js';
 import { createTokenAuthService } from './features/auth/token-auth.service.js';
+import { createTokenLoginsRepo } from './features/auth/token-logins.repo.js';
 import { createTokenSigner } from './features/auth/tokens.js';
 import { createContactsService } from './features/contacts/contacts.service.js';
 import { createMessagesService } from './features/messages/messages.service.js';
@@ -56,7 +57,7 @@ export function createServices(deps: AppDeps) {
   const auth = createAuthService(db, users.repo, attemptPassword, events);
   const signer = createTokenSigner(config.jwtSecret, deps.clock);
   const tokens = createTokenAuthService({ db, auth, users, signer, events, settings: config.tokens, clock: deps.clock });
-  const manage = createUserManagement(db, events, { passwordRequireClasses: config.passwordRequireClasses });
+  const manage = createUserManagement(db, events, { passwordRequireClasses: config.passwordRequireClasses, liveLogins: createTokenLoginsRepo(db).listLive });
   // Their events are written through their own connection, inside their own transactions.
   const dataDb = deps.dataDb ?? db;
   const dataEvents = createEventsRepo(dataDb, config.activity, deps.clock, metrics);

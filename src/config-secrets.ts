@@ -4,7 +4,7 @@ import path from 'node:path';
 import { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import { adjacencyGraphs, dictionary } from '@zxcvbn-ts/language-common';
 import { writeFileAtomic } from './durable-files.js';
-import { isCommonPassword } from './features/auth/password-policy.js';
+import { isCommonPassword } from './passwords/password-policy.js';
 import { StartupRefusal } from './startup-refusal.js';
 
 const MIN_SECRET_LENGTH = 32;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import request from 'supertest';
-import type { Role } from '../src/features/users/users.repo.js';
+import type { Role } from '../src/domain/roles.js';
 import { insertUser, makeTestApp, STRONG_PASSWORD, type TestContext } from './helpers.js';
 
 // A tiny model of accounts, roles and ownership, written from the README's rules and not from

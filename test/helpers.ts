@@ -5,8 +5,8 @@ import request from 'supertest';
 import { createApp, createServices } from '../src/app.js';
 import { loadConfig, type Env } from '../src/config.js';
 import { migrate, openDatabase, type Db } from '../src/db.js';
-import { hashPassword } from '../src/features/auth/password.js';
-import type { Role } from '../src/features/users/users.repo.js';
+import { hashPassword } from '../src/passwords/password.js';
+import type { Role } from '../src/domain/roles.js';
 import { createJsonLogger, type Logger } from '../src/http/logger.js';
 import { createSessionStore, type SessionStore } from '../src/http/session.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import request from 'supertest';
-import { hashPassword, passwordChecksSaturated } from '../src/features/auth/password.js';
+import { hashPassword, passwordChecksSaturated } from '../src/passwords/password.js';
 import { count, csrfFrom, insertUser, makeTestApp } from './helpers.js';
 import { postJson, serve, statuses } from './parallel.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { checkPassword } from '../src/features/auth/password-policy.js';
+import { checkPassword } from '../src/passwords/password-policy.js';
 
 describe('password policy', () => {
   const cases: Array<[string, string, Parameters<typeof checkPassword>[1], string | null]> = [

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import request from 'supertest';
-import type { Role } from '../src/features/users/users.repo.js';
+import type { Role } from '../src/domain/roles.js';
 import { csrfFrom, insertUser, makeTestApp, signIn, type TestContext } from './helpers.js';
 
 // Expected statuses written out by hand (not derived from the code under test). A "promoted"

@@ -1,4 +1,4 @@
-import type { Role } from './features/users/users.repo.js';
+import type { Role } from './roles.js';
 
 type Audience = 'anyone' | 'signed-in' | readonly Role[];
 

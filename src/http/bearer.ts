@@ -1,11 +1,10 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
-import { can, type Action } from '../permissions.js';
+import { can, type Action } from '../domain/permissions.js';
 import { noteRouteTemplate } from './route-template.js';
-import { PasswordChangeRequired, type TokenAuthService, type TokenPrincipal } from '../features/auth/token-auth.service.js';
-import { InvalidToken } from '../features/auth/tokens.js';
-import type { ActorContext } from '../features/users/users.manage.js';
-import { BadRequest, Forbidden, HttpError } from './errors.js';
+
+import { BadRequest, Forbidden, HttpError, PasswordChangeRequired } from './errors.js';
+import { InvalidToken, type AccessTokenVerifier, type ActorContext, type TokenPrincipal } from '../domain/principal.js';
 
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
 
@@ -39,7 +38,7 @@ const USABLE_BEFORE_PASSWORD_CHANGE: ReadonlySet<Action> = new Set(['account.cha
  * The API guard: a live access token (login not revoked, user active, role as stored now)
  * and the permission table's yes for the action.
  */
-export function allowBearer(tokens: TokenAuthService, action: Action): RequestHandler {
+export function allowBearer(tokens: AccessTokenVerifier, action: Action): RequestHandler {
   return async (req, res, next) => {
     noteRouteTemplate(req);
     let principal: TokenPrincipal;

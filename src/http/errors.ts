@@ -134,3 +134,10 @@ export function describeError(err: unknown): ErrorReply {
   const status = clientStatus(err as { status?: unknown; statusCode?: unknown });
   return status === undefined ? UNEXPECTED : describeClientError(err, status);
 }
+
+/** The answer to every token call but a password change (or logout) while one is required. */
+export class PasswordChangeRequired extends HttpError {
+  constructor() {
+    super(403, 'Password change required', { code: 'password_change_required' });
+  }
+}

@@ -1,6 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Request, Response } from 'express';
-import type { BackupStatus } from '../features/backups/backup.status.js';
 
 /** An activity row as far as metrics need it: what happened, and the channel/reason of a sign-in. */
 export interface ObservedEvent {
@@ -11,9 +10,15 @@ export interface ObservedEvent {
 
 export type ValidateResult = 'valid' | 'invalid' | 'expired' | 'missing' | 'password_change_required';
 
+/** The part of the backups' status the gauges show. */
+export interface BackupOutcome {
+  lastSuccessAt: string | null;
+  lastFailureAt: string | null;
+}
+
 export interface MetricsOptions {
   /** Reads the backup directory's status; without it there are no backup gauges. */
-  backupStatus?: () => BackupStatus;
+  backupStatus?: () => BackupOutcome;
   clock?: () => number;
 }
 
@@ -67,8 +72,8 @@ export function createMetrics(options: MetricsOptions = {}) {
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
-function backupGauges(registry: Registry, read: () => BackupStatus, clock: () => number): void {
-  let status: BackupStatus | null = null;
+function backupGauges(registry: Registry, read: () => BackupOutcome, clock: () => number): void {
+  let status: BackupOutcome | null = null;
   // Both gauges are read in one scrape; the directory is read once for it.
   const current = () => (status ??= read());
   new Gauge({

@@ -1,8 +1,8 @@
 import { noteRouteTemplate } from './route-template.js';
 import type { Request, RequestHandler } from 'express';
-import type { ActorContext } from '../features/users/users.manage.js';
-import { audienceOf, can, type Action } from '../permissions.js';
-import type { UsersRepo } from '../features/users/users.repo.js';
+import type { ActorContext } from '../domain/principal.js';
+import { audienceOf, can, type Action } from '../domain/permissions.js';
+import type { AccountLookup } from '../domain/account.js';
 import { Forbidden } from './errors.js';
 import { addFlash } from './flash.js';
 import { sessionRef } from './refusals.js';
@@ -12,7 +12,7 @@ import { regenerateSession } from './session.js';
  * Resolves the session's user on every request, so termination, a password change or a role
  * change ends a panel session at once; also enforces the absolute session lifetime.
  */
-export function loadPanelUser(users: UsersRepo, absoluteHours: number, clock: () => number = Date.now): RequestHandler {
+export function loadPanelUser(users: AccountLookup, absoluteHours: number, clock: () => number = Date.now): RequestHandler {
   return async (req, res, next) => {
     const { userId, credentialVersion, authenticatedAt } = req.session;
     if (userId === undefined) return next();

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { Request, Response } from 'express';
-import type { EventsRepo } from '../features/activity/activity.log.js';
-import type { TokenPrincipal } from '../features/auth/token-auth.service.js';
+import type { ActivityRecorder } from '../domain/activity.js';
+import type { TokenPrincipal } from '../domain/principal.js';
 import { clientKey } from './client-key.js';
 
 /** A panel session as the activity log refers to it: a hash of its id, never the id. */
@@ -43,7 +43,7 @@ interface Tally {
  * is written at once (count 1), the rest of the minute as one row with its count once the
  * minute is over.
  */
-export function createRefusalRecorder(events: EventsRepo, clock: () => number = Date.now): RefusalRecorder {
+export function createRefusalRecorder(events: ActivityRecorder, clock: () => number = Date.now): RefusalRecorder {
   let minute = Math.floor(clock() / MINUTE_MS);
   let tallies = new Map<string, Tally>();
   let immediate = 0;

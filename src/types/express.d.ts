@@ -1,5 +1,5 @@
 import 'express-session';
-import type { User } from '../features/users/users.repo.js';
+import type { User } from '../domain/account.js';
 
 export interface Flash {
   type: 'success' | 'error' | 'info';

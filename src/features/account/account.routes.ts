@@ -3,7 +3,8 @@ import { allow } from '../../http/panel-auth.js';
 import { HttpError } from '../../http/errors.js';
 import { addFlash } from '../../http/flash.js';
 import { regenerateSession } from '../../http/session.js';
-import { changePasswordFormSchema, fieldErrors } from '../auth/auth.schemas.js';
+import { changePasswordFormSchema } from './account.schemas.js';
+import { fieldErrors } from '../../http/schemas.js';
 import type { UsersService } from '../users/users.service.js';
 
 function renderForm(req: Request, res: Response, status: number, errors: Record<string, string> = {}) {

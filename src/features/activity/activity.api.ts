@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { actorFromToken, allowBearer, parseInput } from '../../http/bearer.js';
 import { pathId, undecodableParam } from '../../http/id-param.js';
 import type { TokenAuthService } from '../auth/token-auth.service.js';
-import type { ActivityRow } from './activity.log.js';
+import type { ActivityRow } from './activity.chain.js';
 import type { FlagRow } from './activity.repo.js';
 import { activityQuerySchema, flagsQuerySchema } from './activity.schemas.js';
 import type { ActivityService } from './activity.service.js';

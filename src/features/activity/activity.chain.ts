@@ -1,6 +1,24 @@
 import crypto from 'node:crypto';
 import type { Db } from '../../db.js';
-import type { ActivityRow } from './activity.log.js';
+import type { Outcome } from '../../domain/activity.js';
+
+/** An activity_log row as stored (the chain hashes these columns). */
+export interface ActivityRow {
+  id: number;
+  at: string;
+  user_id: number | null;
+  username: string | null;
+  login_ref: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  outcome: Outcome;
+  detail: string | null;
+  prev_hash: string;
+  hash: string;
+}
 
 export interface CheckpointRow {
   id: number;

@@ -1,41 +1,9 @@
 import crypto from 'node:crypto';
 import type { ActivitySettings } from '../../config.js';
 import type { Db } from '../../db.js';
-import { createChainStore, GENESIS_HASH } from './activity.chain.js';
+import { createChainStore, GENESIS_HASH, type ActivityRow } from './activity.chain.js';
 import { createFlagRules } from './activity.rules.js';
-
-export type Outcome = 'success' | 'failure' | 'denied';
-
-export interface ActivityEvent {
-  action: string;
-  outcome: Outcome;
-  userId?: number | null;
-  username?: string | null;
-  /** The token login or panel session it came through: an id or a hash, never the secret. */
-  loginRef?: string | null;
-  ip?: string | null;
-  userAgent?: string | null;
-  targetType?: string | null;
-  targetId?: string | number | null;
-  detail?: Record<string, string | number | boolean | null>;
-}
-
-export interface ActivityRow {
-  id: number;
-  at: string;
-  user_id: number | null;
-  username: string | null;
-  login_ref: string | null;
-  action: string;
-  target_type: string | null;
-  target_id: string | null;
-  ip: string | null;
-  user_agent: string | null;
-  outcome: Outcome;
-  detail: string | null;
-  prev_hash: string;
-  hash: string;
-}
+import type { ActivityEvent, Outcome } from '../../domain/activity.js';
 
 export { GENESIS_HASH };
 

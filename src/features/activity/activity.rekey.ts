@@ -1,6 +1,5 @@
 import type { Db } from '../../db.js';
-import type { ChainStore, CheckpointRow } from './activity.chain.js';
-import type { ActivityRow } from './activity.log.js';
+import type { ActivityRow, ChainStore, CheckpointRow } from './activity.chain.js';
 import { verifyChain, type ChainProblem } from './activity.repo.js';
 
 // The append-only triggers that a re-key lifts, inside its own transaction only.

@@ -1,6 +1,6 @@
 import { statementCache, whereClause, type Db } from '../../db.js';
-import { GENESIS_HASH, sameMac, type ChainStore, type CheckpointRow, type SealRow } from './activity.chain.js';
-import { hashRow, type ActivityRow } from './activity.log.js';
+import { GENESIS_HASH, sameMac, type ActivityRow, type ChainStore, type CheckpointRow, type SealRow } from './activity.chain.js';
+import { hashRow } from './activity.log.js';
 import type { FlagRule, Severity } from './activity.rules.js';
 
 export interface ActivityFilters {

@@ -5,7 +5,7 @@ import { exportFilters, readFilterForm } from '../../http/filter-form.js';
 import { pageLinks, requestedPage } from '../../http/pagination.js';
 import { pathId, undecodableParam } from '../../http/id-param.js';
 import { actorFromSession, allow } from '../../http/panel-auth.js';
-import type { ActivityRow } from './activity.log.js';
+import type { ActivityRow } from './activity.chain.js';
 import { activityQuerySchema } from './activity.schemas.js';
 import type { ActivityService } from './activity.service.js';
 

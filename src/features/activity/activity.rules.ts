@@ -1,6 +1,6 @@
 import type { ActivitySettings } from '../../config.js';
 import type { Db } from '../../db.js';
-import type { ActivityRow } from './activity.log.js';
+import type { ActivityRow } from './activity.chain.js';
 
 export const FLAG_RULES = ['failed_login_burst', 'off_hours', 'rapid_actions', 'critical_action', 'new_ip'] as const;
 export type FlagRule = (typeof FLAG_RULES)[number];

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { pagingSchemas, queryId } from '../../http/id-param.js';
-import { instant } from '../messages/messages.schemas.js';
+import { instant } from '../../http/schemas.js';
 
 export const activityQuerySchema = z.object({
   ...pagingSchemas,

@@ -1,7 +1,7 @@
 import { keysetChunks, type Db } from '../../db.js';
 import { NotFound } from '../../http/errors.js';
-import type { ActorContext } from '../users/users.manage.js';
-import { sameMac } from './activity.chain.js';
+import type { ActorContext } from '../../domain/principal.js';
+import { createChainStore, sameMac } from './activity.chain.js';
 import type { EventsRepo } from './activity.log.js';
 import { createActivityRepo, type ActivityFilters } from './activity.repo.js';
 
@@ -53,3 +53,8 @@ export function createActivityService(db: Db, events: EventsRepo, retentionDays:
 }
 
 export type ActivityService = ReturnType<typeof createActivityService>;
+
+/** The first row where the activity chain does not verify (null when intact), for `npm run check`. */
+export function firstChainProblem(db: Db, chainKey: Buffer) {
+  return createActivityRepo(db, createChainStore(db, chainKey)).firstProblem();
+}

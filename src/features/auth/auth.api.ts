@@ -6,9 +6,9 @@ import { allow } from '../../http/panel-auth.js';
 import type { ValidateResult } from '../../http/metrics.js';
 import { loginRequestLimit } from '../../http/rate-limits.js';
 import type { RecordRefusal } from '../../http/refusals.js';
-import { passwordChecksSaturated } from './password.js';
+import { passwordChecksSaturated } from '../../passwords/password.js';
 import type { TokenAuthService } from './token-auth.service.js';
-import { InvalidToken } from './tokens.js';
+import { InvalidToken } from '../../domain/principal.js';
 
 const loginBody = z.object({ username: z.string().trim().min(1).max(1024), password: z.string().min(1).max(4096) });
 const passwordBody = z.object({

@@ -3,7 +3,8 @@ import { allow } from '../../http/panel-auth.js';
 import { sessionRef } from '../../http/refusals.js';
 import { destroySession, regenerateSession } from '../../http/session.js';
 import type { AuthService } from './auth.service.js';
-import { fieldErrors, loginFormSchema } from './auth.schemas.js';
+import { loginFormSchema } from './auth.schemas.js';
+import { fieldErrors } from '../../http/schemas.js';
 
 const INVALID = 'Invalid username or password.';
 

@@ -1,8 +1,8 @@
 import type { Db } from '../../db.js';
-import { can, type Action } from '../../permissions.js';
+import { can, type Action } from '../../domain/permissions.js';
 import type { EventsRepo } from '../activity/activity.log.js';
-import type { UsersRepo, User } from '../users/users.repo.js';
-import { hashPassword } from './password.js';
+import type { SignInAccounts, User } from '../../domain/account.js';
+import { hashPassword } from '../../passwords/password.js';
 import type { AttemptPassword } from './password-attempts.js';
 
 export type LoginOutcome =
@@ -21,7 +21,7 @@ export interface LoginMeta {
   requires?: Action;
 }
 
-export function createAuthService(db: Db, users: UsersRepo, attemptPassword: AttemptPassword, events: EventsRepo, now: () => Date = () => new Date()) {
+export function createAuthService(db: Db, users: SignInAccounts, attemptPassword: AttemptPassword, events: EventsRepo, now: () => Date = () => new Date()) {
   // Each outcome's writes (the attempt's settlement, last login, the activity row) commit together.
   const together = <T>(fn: () => T): T => db.transaction(fn).immediate();
   /**

@@ -1,5 +1,5 @@
 import { ServiceBusy } from '../../http/errors.js';
-import { passwordChecksSaturated, verifyAgainstDummy, verifyPassword, type PasswordVerdict } from './password.js';
+import { passwordChecksSaturated, verifyAgainstDummy, verifyPassword, type PasswordVerdict } from '../../passwords/password.js';
 import type { Attempt, Throttle } from './throttle.js';
 
 export type PasswordAttempt =

@@ -1,12 +1,14 @@
 import crypto from 'node:crypto';
 import type { Db } from '../../db.js';
-import { HttpError } from '../../http/errors.js';
+import { InvalidToken, type TokenPrincipal } from '../../domain/principal.js';
+import { PasswordChangeRequired } from '../../http/errors.js';
 import type { EventsRepo } from '../activity/activity.log.js';
-import type { Role, User } from '../users/users.repo.js';
+import type { User } from '../../domain/account.js';
+import type { Role } from '../../domain/roles.js';
 import type { UsersService } from '../users/users.service.js';
 import type { AuthService, LoginOutcome } from './auth.service.js';
 import { createTokenLoginsRepo, type LoginState } from './token-logins.repo.js';
-import { InvalidToken, type TokenSigner } from './tokens.js';
+import type { TokenSigner } from './tokens.js';
 
 export interface TokenSettings {
   accessMinutes: number;
@@ -16,26 +18,6 @@ export interface TokenSettings {
 export interface RequestMeta {
   ip: string;
   userAgent: string | null;
-}
-
-/** The caller behind a live access token, with username and role as the database has them now. */
-export interface TokenPrincipal {
-  userId: number;
-  username: string;
-  role: Role;
-  isOwner: boolean;
-  /** A one-time or reset password is still in use: only a password change is allowed. */
-  mustChangePassword: boolean;
-  loginId: string;
-  exp: number;
-  createdAt: string;
-}
-
-/** The answer to every token call but a password change (or logout) while one is required. */
-export class PasswordChangeRequired extends HttpError {
-  constructor() {
-    super(403, 'Password change required', { code: 'password_change_required' });
-  }
 }
 
 export type TokenLoginResult =

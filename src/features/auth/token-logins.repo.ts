@@ -1,5 +1,6 @@
+import type { LiveLogin } from '../../domain/account.js';
 import type { Db } from '../../db.js';
-import type { Role } from '../users/users.repo.js';
+import type { Role } from '../../domain/roles.js';
 
 export type RevokeReason = 'logout' | 'refresh_reuse' | 'password_change' | 'admin';
 
@@ -38,15 +39,6 @@ export interface RefreshRecord {
   jti: string;
   loginId: string;
   spentAt: string | null;
-}
-
-export interface LiveLogin {
-  id: string;
-  createdAt: string;
-  lastUsedAt: string;
-  expiresAt: string;
-  ip: string | null;
-  userAgent: string | null;
 }
 
 export function createTokenLoginsRepo(db: Db) {

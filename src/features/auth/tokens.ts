@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
-import type { Role } from '../users/users.repo.js';
+import { InvalidToken } from '../../domain/principal.js';
+import type { Role } from '../../domain/roles.js';
 
 export type TokenType = 'access' | 'refresh';
 
@@ -19,8 +20,6 @@ export interface IssuedToken {
   jti: string;
   expiresAt: Date;
 }
-
-export class InvalidToken extends Error {}
 
 // The main app validates the same access token on every request it serves, so a token whose
 // signature jose has verified is remembered until it expires. Revocation is unaffected: the

@@ -1,6 +1,5 @@
 import type { Db } from '../../db.js';
-import { createChainStore } from '../activity/activity.chain.js';
-import { createActivityRepo } from '../activity/activity.repo.js';
+import { firstChainProblem } from '../activity/activity.service.js';
 import { foreignKeyProblems, integrityProblems } from './backup.repo.js';
 
 /** integrity_check, foreign_key_check and the activity chain, as one list of problems. */
@@ -15,7 +14,7 @@ export function runChecks(db: Db, chainKey: Buffer): { problems: string[]; summa
   if (integrity.length > 0) return { problems: integrity, summary: '' };
   const problems = foreignKeyProblems(db).map((p) => `foreign_key_check: ${p}`);
   try {
-    const chain = createActivityRepo(db, createChainStore(db, chainKey)).firstProblem();
+    const chain = firstChainProblem(db, chainKey);
     if (chain) problems.push(`activity log: ${chain.where} does not verify: ${chain.reason}`);
   } catch (err) {
     problems.push(`activity log: cannot be read (${(err as Error).message})`);

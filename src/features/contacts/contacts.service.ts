@@ -1,9 +1,9 @@
 import { keysetChunks, type Db } from '../../db.js';
 import { BadRequest } from '../../http/errors.js';
-import { dataScope } from '../../permissions.js';
+import { dataScope } from '../../domain/permissions.js';
 import type { EventsRepo } from '../activity/activity.log.js';
-import type { ActorContext } from '../users/users.manage.js';
-import type { UsersRepo } from '../users/users.repo.js';
+import type { ActorContext } from '../../domain/principal.js';
+import type { TeamLookup } from '../../domain/account.js';
 import { createContactsRepo } from './contacts.repo.js';
 import { MAX_CONTACTS_PER_SYNC } from './contacts.schemas.js';
 import { phoneSearch, readPhone } from './phone.js';
@@ -48,7 +48,7 @@ export interface ContactsSettings {
   defaultCountry?: string;
 }
 
-export function createContactsService(db: Db, users: UsersRepo, events: EventsRepo, settings: ContactsSettings = {}, clock: () => number = Date.now) {
+export function createContactsService(db: Db, users: TeamLookup, events: EventsRepo, settings: ContactsSettings = {}, clock: () => number = Date.now) {
   const repo = createContactsRepo(db);
   const scopeOf = (actor: ActorContext) => dataScope(actor, users.workerIdsCreatedBy);
 

@@ -1,5 +1,5 @@
 import type { Db } from '../../db.js';
-import type { Role } from '../users/users.repo.js';
+import type { Role } from '../../domain/roles.js';
 
 export interface UserCounts {
   byRole: Record<Role, number>;

@@ -2,10 +2,10 @@ import { Router } from 'express';
 import type { Config } from '../../config.js';
 import type { Db } from '../../db.js';
 import { actorFromSession, allow } from '../../http/panel-auth.js';
-import { dataScope } from '../../permissions.js';
+import { dataScope } from '../../domain/permissions.js';
 import { FLAG_RULES } from '../activity/activity.rules.js';
 import type { ContactsService } from '../contacts/contacts.service.js';
-import type { UsersRepo } from '../users/users.repo.js';
+import type { TeamLookup } from '../../domain/account.js';
 import { backupSummary } from './backup-summary.js';
 import { barChart, lastDays } from './charts.js';
 import { createDashboardRepo } from './dashboard.repo.js';
@@ -14,7 +14,7 @@ const DAYS = 30;
 const byDay = (rows: Array<{ day: string; n: number }>) => new Map(rows.map((r) => [r.day, r.n]));
 const sumSince = (perDay: Map<string, number>, days: string[]) => days.reduce((sum, d) => sum + (perDay.get(d) ?? 0), 0);
 
-export function createDashboardRoutes(deps: { config: Config; db: Db; contacts: ContactsService; users: { repo: UsersRepo } }): Router {
+export function createDashboardRoutes(deps: { config: Config; db: Db; contacts: ContactsService; users: { repo: TeamLookup } }): Router {
   const router = Router();
   const repo = createDashboardRepo(deps.db);
 

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
-import type { Db } from '../../db.js';
-import { readMigrations } from '../../db.js';
+import { readMigrations, type Db } from '../../db.js';
 import { isStorageFailure } from '../../http/errors.js';
 import { createHealthRepo } from './health.repo.js';
 

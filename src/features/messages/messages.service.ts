@@ -1,10 +1,10 @@
 import { keysetChunks, type Db } from '../../db.js';
 import { BadRequest, HttpError } from '../../http/errors.js';
-import { dataScope } from '../../permissions.js';
+import { dataScope } from '../../domain/permissions.js';
 import type { EventsRepo } from '../activity/activity.log.js';
 import { phoneSearch, readPhone } from '../contacts/phone.js';
-import type { ActorContext } from '../users/users.manage.js';
-import type { UsersRepo } from '../users/users.repo.js';
+import type { ActorContext } from '../../domain/principal.js';
+import type { TeamLookup } from '../../domain/account.js';
 import { createIdempotencyRepo } from './idempotency.repo.js';
 import { createMessagesRepo, type MessageFilters, type NewMessage } from './messages.repo.js';
 import { messageSchema } from './messages.schemas.js';
@@ -74,7 +74,7 @@ export function parseMessage(body: unknown, at = '', defaultCountry?: string): D
   return { recipientPhone, messageContent: message_content, attachmentPath: attachment_path, templateUsed: template_used, status };
 }
 
-export function createMessagesService(db: Db, users: UsersRepo, events: EventsRepo, settings: MessagesSettings, clock: () => number = Date.now) {
+export function createMessagesService(db: Db, users: TeamLookup, events: EventsRepo, settings: MessagesSettings, clock: () => number = Date.now) {
   const { quotas, defaultCountry } = settings;
   const repo = createMessagesRepo(db);
   const idempotency = createIdempotencyRepo(db);

@@ -2,7 +2,8 @@ import express, { Router } from 'express';
 import { actorFromToken, allowBearer, parseInput } from '../../http/bearer.js';
 import { pathId, undecodableParam } from '../../http/id-param.js';
 import type { TokenAuthService } from '../auth/token-auth.service.js';
-import type { User, UserListing } from './users.repo.js';
+import type { UserListing } from './users.repo.js';
+import type { User } from '../../domain/account.js';
 import type { UserManagement } from './users.manage.js';
 import {
   createUserSchema, listQuerySchema, roleChangeSchema, transferSchema, updateUserSchema,

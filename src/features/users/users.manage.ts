@@ -1,19 +1,13 @@
 import type { Db } from '../../db.js';
+import type { ActorContext } from '../../domain/principal.js';
 import { BadRequest, Conflict, Forbidden, NotFound, type HttpError } from '../../http/errors.js';
-import { canCreateRole, decideOnUser, listScope, type Actor, type Decision, type UserAction } from '../../permissions.js';
+import { canCreateRole, decideOnUser, listScope, type Actor, type Decision, type UserAction } from '../../domain/permissions.js';
 import type { EventsRepo } from '../activity/activity.log.js';
-import { createTokenLoginsRepo, type LiveLogin } from '../auth/token-logins.repo.js';
-import { hashPassword } from '../auth/password.js';
+import { hashPassword } from '../../passwords/password.js';
 import { assertPasswordAllowed, parseUsername } from './users.schemas.js';
-import { createUsersRepo, type Role, type User, type UserFilters, type UserListing } from './users.repo.js';
-
-/** Who acts, and from where: every change is recorded with it. */
-export interface ActorContext extends Actor {
-  username: string;
-  ip?: string | null;
-  userAgent?: string | null;
-  loginRef?: string | null;
-}
+import { createUsersRepo, type UserFilters, type UserListing } from './users.repo.js';
+import type { LiveLogin, User } from '../../domain/account.js';
+import type { Role } from '../../domain/roles.js';
 
 /** A refusal from the permission table as the error the client sees; a 400 names the path id. */
 function refusal(status: Exclude<Decision, { ok: true }>['status'], message: string): HttpError {
@@ -33,9 +27,8 @@ export interface UserPatch {
  * Every change that affects access bumps the credential version, ending the target's panel
  * sessions and token logins at once, and is recorded in the same transaction.
  */
-export function createUserManagement(db: Db, events: EventsRepo, options: { passwordRequireClasses: boolean; now?: () => Date }) {
+export function createUserManagement(db: Db, events: EventsRepo, options: { passwordRequireClasses: boolean; liveLogins: (userId: number, now: string) => LiveLogin[]; now?: () => Date }) {
   const repo = createUsersRepo(db);
-  const logins = createTokenLoginsRepo(db);
   const now = () => (options.now?.() ?? new Date()).toISOString();
 
   function record(actor: ActorContext, action: string, target: User, detail?: Record<string, string | number | boolean | null>) {
@@ -83,7 +76,7 @@ export function createUserManagement(db: Db, events: EventsRepo, options: { pass
 
   function activeLogins(actor: ActorContext, id: number): LiveLogin[] {
     authorize(actor, 'users.read', id);
-    return logins.listLive(id, now());
+    return options.liveLogins(id, now());
   }
 
   /** Active managers an admin may hand accounts to. */

@@ -1,26 +1,6 @@
 import { escapeLike, statementCache, whereClause, type Db } from '../../db.js';
-
-export const ROLES = ['worker', 'manager', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
-
-export interface User {
-  id: number;
-  username: string;
-  passwordHash: string;
-  role: Role;
-  createdBy: number | null;
-  isOwner: boolean;
-  isActive: boolean;
-  mustChangePassword: boolean;
-  credentialVersion: number;
-  createdAt: string;
-  updatedAt: string;
-  passwordChangedAt: string | null;
-  lastLoginAt: string | null;
-  lastLoginIp: string | null;
-  terminatedAt: string | null;
-  terminatedBy: number | null;
-}
+import type { User } from '../../domain/account.js';
+import { ROLES, type Role } from '../../domain/roles.js';
 
 interface UserRow {
   id: number;

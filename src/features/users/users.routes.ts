@@ -5,10 +5,12 @@ import { HttpError } from '../../http/errors.js';
 import { pathId as idOf, undecodableParam } from '../../http/id-param.js';
 import { pageLinks, requestedPage } from '../../http/pagination.js';
 import { actorFromSession as actorOf, allow } from '../../http/panel-auth.js';
-import { ASSIGNABLE_ROLES, CREATABLE_ROLES, can, decideOnUser, type UserAction } from '../../permissions.js';
+import { ASSIGNABLE_ROLES, CREATABLE_ROLES, can, decideOnUser, type UserAction } from '../../domain/permissions.js';
 import type { ActivityService } from '../activity/activity.service.js';
-import { ROLES, type UserListing } from './users.repo.js';
-import type { ActorContext, UserManagement } from './users.manage.js';
+import type { UserListing } from './users.repo.js';
+import { ROLES } from '../../domain/roles.js';
+import type { UserManagement } from './users.manage.js';
+import type { ActorContext } from '../../domain/principal.js';
 import { listQuerySchema } from './users.schemas.js';
 
 const PAGE_SIZE = 25;

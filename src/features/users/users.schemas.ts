@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { pagingSchemas } from '../../http/id-param.js';
 import { BadRequest } from '../../http/errors.js';
-import { checkPassword } from '../auth/password-policy.js';
-import { ROLES } from './users.repo.js';
+import { checkPassword } from '../../passwords/password-policy.js';
+import { ROLES } from '../../domain/roles.js';
 
 export const usernameSchema = z.string({ error: 'Username is required' })
   .trim()

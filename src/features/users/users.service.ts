@@ -2,10 +2,11 @@ import crypto from 'node:crypto';
 import type { Db } from '../../db.js';
 import type { EventsRepo } from '../activity/activity.log.js';
 import { BadRequest, Conflict, TooManyRequests, Unauthorized } from '../../http/errors.js';
-import { hashPassword } from '../auth/password.js';
+import { hashPassword } from '../../passwords/password.js';
 import type { AttemptPassword } from '../auth/password-attempts.js';
 import { assertPasswordAllowed, parseUsername } from './users.schemas.js';
-import { createUsersRepo, type User } from './users.repo.js';
+import { createUsersRepo } from './users.repo.js';
+import type { User } from '../../domain/account.js';
 
 export interface UsersServiceOptions {
   passwordRequireClasses: boolean;
