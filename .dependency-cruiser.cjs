@@ -1,26 +1,27 @@
 /**
  * The layers of src/ (docs/architecture.md), checked on every `npm test`:
- *   server.ts, startup*, scripts/        open things, start things
- *   app.ts → api.ts | panel.ts           the two surfaces
- *   features/<name>/                     routes/api → service → repo
- *   domain/, passwords/                  shared types, the permission table, password hashing and policy
- *   http/, db.ts, config*, small helpers plumbing
- * Arrows point down only; a feature uses another feature only through its service.
+ *   server.ts, startup*, scripts/           open things, start things
+ *   app.ts → api.ts | panel.ts, services.ts, jobs.ts   the surfaces, the wiring, the periodic tasks
+ *   features/<name>/                         routes/api → service → repo
+ *   domain/                                  roles, principals, account and activity types, the permission table
+ *   http/, passwords/, attempts/, db, config, clock, phone …   plumbing
+ * Arrows point down only; a feature uses another feature only through its services.
  */
-const PLUMBING = '^src/(http/|domain/|passwords/|types/|(config[^/]*|db|durable-files|concurrency|paths|startup-refusal)\\.ts$)';
+const PLUMBING = '^src/(http/|domain/|passwords/|attempts/|types/|(config[^/]*|db|clock|phone|durable-files|concurrency|paths|startup-refusal)\\.ts$)';
+const TOP = '^src/(app|api|panel|server|services|jobs|startup|startup-checks|http-server)\\.ts$';
 
 module.exports = {
   forbidden: [
     { name: 'no-circular', severity: 'error', comment: 'Import cycles hide which module is the lower one.', from: {}, to: { circular: true } },
     {
       name: 'plumbing-imports-no-feature', severity: 'error',
-      comment: 'http/, domain/, passwords/, config and db sit below every feature: a feature type they need belongs in domain/.',
+      comment: 'http/, domain/, passwords/, attempts/, config and db sit below every feature: a feature type they need belongs in domain/.',
       from: { path: PLUMBING }, to: { path: '^src/features/' },
     },
     {
-      name: 'plumbing-imports-no-surface', severity: 'error',
-      comment: 'Only server.ts and the surfaces wire things together.',
-      from: { path: `${PLUMBING}|^src/features/` }, to: { path: '^src/(app|api|panel|server|startup|http-server|maintenance)\\.ts$' },
+      name: 'nothing-imports-the-top', severity: 'error',
+      comment: 'Only server.ts and scripts wire the surfaces, services and jobs together; features and plumbing never reach up.',
+      from: { path: `${PLUMBING}|^src/features/` }, to: { path: TOP },
     },
     {
       name: 'domain-stands-alone', severity: 'error',
@@ -28,9 +29,9 @@ module.exports = {
       from: { path: '^src/domain/' }, to: { pathNot: '^src/domain/' },
     },
     {
-      name: 'no-other-feature-repo-or-schemas', severity: 'error',
-      comment: "A feature reaches another through its service, never its SQL or its input schemas.",
-      from: { path: '^src/features/([^/]+)/' }, to: { path: '^src/features/[^/]+/[^/]+\\.(repo|schemas)\\.ts$', pathNot: '^src/features/$1/' },
+      name: 'features-meet-through-services', severity: 'error',
+      comment: "A feature reaches another only through its services (*.service.ts): never its repos, schemas, routes or helpers.",
+      from: { path: '^src/features/([^/]+)/' }, to: { path: '^src/features/', pathNot: ['^src/features/$1/', '^src/features/[^/]+/[^/]+\\.service\\.ts$'] },
     },
     {
       name: 'src-imports-no-tests-or-tools', severity: 'error',

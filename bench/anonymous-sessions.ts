@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { migrate, openDatabase } from '../src/db.js';
-import { silentLogger } from '../src/http/logger.js';
+import { createJsonLogger } from '../src/http/logger.js';
 import { createSessionStore, SESSION_DB_FILE } from '../src/http/session.js';
 
 /**
@@ -39,8 +39,8 @@ async function main(): Promise<void> {
   const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dir, LOG_REQUESTS: 'false', LOGIN_PAGE_REQUESTS_PER_MINUTE: '1000000' });
   const db = openDatabase(path.join(dir, 'security.db'));
   migrate(db);
-  const sessionStore = await createSessionStore(dir);
-  const server = http.createServer(createApp({ config, db, sessionStore, logger: silentLogger }));
+  const sessionStore = await createSessionStore({ dataDir: dir });
+  const server = http.createServer(createApp({ config, db, sessionStore, logger: createJsonLogger(() => undefined) }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   const before = { rows: rows(dir), bytes: bytes(dir) };

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db.js';
-import { createEventsRepo } from '../src/features/activity/activity.log.js';
+import { systemClock } from '../src/clock.js';
+import { createActivityLog } from '../src/features/activity/activity-log.service.js';
 import { seedContacts, seedHistory } from './seed.js';
 import { percentile, ROOT, startProcess } from './servers.js';
 
@@ -32,11 +33,11 @@ export async function dashboardBench(options: { messages: number; events: number
 
     // The activity log's share of a sign-in: one chained row plus the anomaly rules.
     const db = openDatabase(path.join(dataDir, 'security.db'));
-    const events = createEventsRepo(db, loadConfig({ DATA_DIR: dataDir, BUSINESS_HOURS: '00:00-24:00' }).activity);
+    const activityLog = createActivityLog({ db, settings: loadConfig({ DATA_DIR: dataDir, BUSINESS_HOURS: '00:00-24:00' }).activity, clock: systemClock });
     const costs: number[] = [];
     for (let i = 0; i < 500; i += 1) {
       const started = performance.now();
-      events.record({ action: 'login', outcome: i % 5 ? 'success' : 'failure', userId: 2 + (i % 200), username: `bench-worker-${i % 200}`,
+      activityLog.append({ action: 'login', outcome: i % 5 ? 'success' : 'failure', userId: 2 + (i % 200), username: `bench-worker-${i % 200}`,
         ip: `10.9.${i % 50}.1`, userAgent: 'bench', detail: { channel: 'api' } });
       costs.push(performance.now() - started);
     }

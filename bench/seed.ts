@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { migrate, openDatabase } from '../src/db.js';
 import { hashPassword } from '../src/passwords/password.js';
-import { GENESIS_HASH, hashRow } from '../src/features/activity/activity.log.js';
+import { GENESIS_HASH, hashRow } from '../src/features/activity/activity.chain.js';
 
 const FIRST = ['Ana', 'Ben', 'Carla', 'David', 'Elena', 'Farid', 'Grace', 'Hugo', 'Irene', 'Jonas', 'Karim', 'Lucía', 'Marta', 'Nadia', 'Omar', 'Paula'];
 const LAST = ['García', 'Smith', 'Müller', 'Rossi', 'Silva', 'Kowalski', 'Dubois', 'Nakamura', 'Okafor', 'Jensen', 'Novak', 'Haddad'];

@@ -1,6 +1,5 @@
 import { deriveChainKey } from '../src/config-secrets.js';
-import { createChainStore } from '../src/features/activity/activity.chain.js';
-import { createActivityRepo } from '../src/features/activity/activity.repo.js';
+import { inspectChain } from '../src/features/activity/activity.service.js';
 import { rekeyChain } from '../src/features/activity/activity.rekey.js';
 import { exitWith, openForScript, openReadOnlyForScript } from './cli.js';
 
@@ -13,16 +12,13 @@ const previous = rekey ? await readStdin() : '';
 if (rekey && !previous) exitWith('audit:verify --rekey: give the previous SESSION_SECRET on stdin');
 // Verifying only reads; re-keying writes, so only it opens the database for writing.
 const { config, db } = rekey ? openForScript() : openReadOnlyForScript('audit:verify');
-const rows = db.prepare('SELECT count(*) FROM activity_log').pluck().get() as number;
-const chain = createChainStore(db, config.activity.chainKey);
-const problem = rekey
-  ? rekeyChain(db, createChainStore(db, deriveChainKey(previous)), chain)
-  : createActivityRepo(db, chain).firstProblem();
-const seal = chain.readSeal();
+const rekeyProblem = rekey ? rekeyChain(db, { from: deriveChainKey(previous), to: config.activity.chainKey }) : null;
+const chain = inspectChain(db, config.activity.chainKey);
 db.close();
-if (problem) exitWith(`activity log: ${problem.where} does not verify${rekey ? ' under the previous secret' : ''}: ${problem.reason}`);
-const legacy = seal && seal.legacy_rows > 0 ? `, keyed from row ${seal.keyed_from_id} (${seal.legacy_rows} earlier rows SHA-256 chained and pinned by the seal)` : '';
-process.stdout.write(`activity log ${rekey ? 're-keyed and ' : ''}verified: ${rows} rows, chain intact${legacy}\n`);
+const problem = rekeyProblem ?? chain.problem;
+if (problem) exitWith(`activity log: ${problem.where} does not verify${rekeyProblem ? ' under the previous secret' : ''}: ${problem.reason}`);
+const legacy = chain.legacyRows > 0 ? `, keyed from row ${chain.keyedFromId} (${chain.legacyRows} earlier rows SHA-256 chained and pinned by the seal)` : '';
+process.stdout.write(`activity log ${rekey ? 're-keyed and ' : ''}verified: ${chain.rows} rows, chain intact${legacy}\n`);
 
 async function readStdin(): Promise<string> {
   let text = '';

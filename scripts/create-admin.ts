@@ -1,11 +1,8 @@
 import { Writable } from 'node:stream';
 import readline from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import { createEventsRepo } from '../src/features/activity/activity.log.js';
-import { createPasswordAttempts } from '../src/features/auth/password-attempts.js';
-import { createThrottle } from '../src/features/auth/throttle.js';
-import { createUsersService } from '../src/features/users/users.service.js';
 import { HttpError } from '../src/http/errors.js';
+import { createServices } from '../src/services.js';
 import { exitWith, openForScript } from './cli.js';
 
 const USAGE = 'usage: npm run create-admin -- --username NAME [--password-stdin]';
@@ -54,9 +51,7 @@ async function main(): Promise<void> {
 
   const { config, db } = openForScript();
   try {
-    const attemptPassword = createPasswordAttempts(createThrottle(db, config.throttle, config.sessionSecret));
-    const users = createUsersService(db, { passwordRequireClasses: config.passwordRequireClasses, events: createEventsRepo(db, config.activity), attemptPassword });
-    const admin = await users.createAdmin({ username: values.username, password });
+    const admin = await createServices({ config, db }).users.createAdmin({ username: values.username, password });
     process.stdout.write(`created admin "${admin.username}" (id ${admin.id})${admin.isOwner ? ' as the owner' : ''}\n`);
   } catch (err) {
     if (err instanceof HttpError) exitWith(`cannot create admin: ${err.message}`);

@@ -1,53 +1,43 @@
 import { Router } from 'express';
 import cors from 'cors';
+import type { Config } from './config.js';
+import { createAccountApi } from './features/account/account.api.js';
 import { createActivityApi } from './features/activity/activity.api.js';
-import type { ActivityService } from './features/activity/activity.service.js';
 import { createAuthApi } from './features/auth/auth.api.js';
-import type { TokenAuthService } from './features/auth/token-auth.service.js';
 import { createContactsApi } from './features/contacts/contacts.api.js';
-import type { ContactsService } from './features/contacts/contacts.service.js';
 import { createMessagesApi } from './features/messages/messages.api.js';
-import type { MessagesService } from './features/messages/messages.service.js';
 import { createUsersApi } from './features/users/users.api.js';
-import type { UserManagement } from './features/users/users.manage.js';
+import { authenticateBearer } from './http/bearer.js';
+import { refuseEncodedBodies } from './http/encoded-bodies.js';
 import { jsonErrorHandler } from './http/error-handlers.js';
 import { NotFound } from './http/errors.js';
 import type { Logger } from './http/logger.js';
-import type { Metrics } from './http/metrics.js';
-import type { RecordRefusal } from './http/refusals.js';
-import { refuseEncodedBodies } from './http/encoded-bodies.js';
 import { jsonSecurityHeaders } from './http/security-headers.js';
+import type { Services } from './services.js';
 
 export interface ApiDeps {
+  config: Config;
   logger: Logger;
-  tokens: TokenAuthService;
-  manage: UserManagement;
-  contacts: ContactsService;
-  messages: MessagesService;
-  activity: ActivityService;
-  allowedOrigins: string[];
-  apiLoginRequestsPerMinute: number;
-  isProduction: boolean;
-  recordRefusal: RecordRefusal;
-  metrics?: Metrics;
+  services: Services;
 }
 
 const JSON_PREFIXES = ['/auth', '/api'];
 
 /**
- * The JSON surface for the main app (/auth/*, /api/*): bearer tokens, CORS for the main
- * app's origins only, JSON errors. Other paths pass through to the panel.
+ * The JSON surface for the main app (/auth/*, /api/*): CORS for the main app's origins only,
+ * the bearer token read once for every route, JSON errors. Other paths pass through to the panel.
  */
 export function createApi(deps: ApiDeps): Router {
+  const { config, services } = deps;
   const corsPolicy = cors({
-    origin: deps.allowedOrigins,
+    origin: config.mainAppOrigins,
     methods: ['GET', 'POST', 'PUT', 'DELETE'],
     allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
     exposedHeaders: ['Idempotent-Replayed'],
     credentials: false,
     maxAge: 600,
   });
-  const headers = jsonSecurityHeaders(deps.isProduction);
+  const headers = jsonSecurityHeaders(config.isProduction);
   const surface = Router();
   surface.use(JSON_PREFIXES, (req, res, next) => {
     headers(req, res, () => undefined);
@@ -56,14 +46,20 @@ export function createApi(deps: ApiDeps): Router {
     next();
   });
   surface.use(JSON_PREFIXES, refuseEncodedBodies);
-  surface.use('/auth', createAuthApi(deps.tokens, deps.apiLoginRequestsPerMinute, deps.recordRefusal, deps.metrics?.validated));
-  surface.use('/api/users', createUsersApi(deps.manage, deps.tokens));
-  surface.use('/api/contacts', createContactsApi(deps.contacts, deps.tokens));
-  surface.use('/api/messages', createMessagesApi(deps.messages, deps.tokens));
-  surface.use('/api/activity', createActivityApi(deps.activity, deps.tokens));
+  // Every route below names its action with `permit`, which decides on what this found.
+  surface.use(JSON_PREFIXES, authenticateBearer(services.tokens));
+
+  surface.use('/auth', createAuthApi({ tokens: services.tokens, loginRequestsPerMinute: config.throttle.apiRequestsPerMinute,
+    recordRefusal: services.refusals.record, onValidate: services.metrics.validated }));
+  surface.use('/auth', createAccountApi({ account: services.account }));
+  surface.use('/api/users', createUsersApi({ users: services.users }));
+  surface.use('/api/contacts', createContactsApi({ contacts: services.contacts }));
+  surface.use('/api/messages', createMessagesApi({ messages: services.messages, defaultCountry: config.defaultCountry }));
+  surface.use('/api/activity', createActivityApi({ activity: services.activity }));
+
   surface.use(JSON_PREFIXES, () => {
     throw new NotFound('Not found');
   });
-  surface.use(jsonErrorHandler(deps.logger, deps.recordRefusal));
+  surface.use(jsonErrorHandler(deps.logger, services.refusals.record));
   return surface;
 }

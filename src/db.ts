@@ -43,6 +43,28 @@ export function withBusyTimeout<T>(db: Db, ms: number, work: () => T): T {
   }
 }
 
+const writing = new WeakSet<Db>();
+
+/**
+ * Runs `work` in one IMMEDIATE transaction: the write lock is taken before the first read, so
+ * what it reads is still true when it writes, whichever connection wrote last. Inside another
+ * write transaction on the same connection it is a savepoint of that one. Every write that
+ * reads first (a quota, a budget, the activity chain's head) goes through here.
+ */
+export function writeTransaction<T>(db: Db, work: () => T): T {
+  if (writing.has(db)) return db.transaction(work)();
+  if (db.inTransaction) throw new Error('writeTransaction inside a deferred transaction: its reads may be stale by the time it writes');
+  writing.add(db);
+  try {
+    return db.transaction(work).immediate();
+  } finally {
+    writing.delete(db);
+  }
+}
+
+/** Whether this connection is inside writeTransaction. */
+export const inWriteTransaction = (db: Db): boolean => writing.has(db);
+
 /**
  * Copies the WAL into the database and truncates it to zero bytes, if no reader needs it;
  * otherwise does nothing and reports busy (never waits: see withBusyTimeout).

@@ -1,12 +1,11 @@
-import { createApp, createServices } from './app.js';
+import { createApp } from './app.js';
 import { ConfigError, loadConfig, readEnvironment } from './config.js';
-import { scheduledBackupJob } from './features/backups/backup.service.js';
 import { holdServiceLock } from './features/backups/service-lock.js';
-import { truncateWal } from './db.js';
 import { createIdleTracker } from './http/idle-tracker.js';
 import { createJsonLogger } from './http/logger.js';
 import { createHttpServer, stopHttpServer } from './http-server.js';
-import { startMaintenance } from './maintenance.js';
+import { serviceJobs, startJobs } from './jobs.js';
+import { createServices } from './services.js';
 import { closeStores, openStores } from './startup.js';
 
 // Data files (database, sessions, generated secrets, backups) are readable by this user only.
@@ -18,7 +17,7 @@ async function main(): Promise<void> {
   holdServiceLock(config.dataDir);
   const stores = await openStores(config, logger, { init: process.argv.includes('--init') });
   const { db, dataDb, sessionStore } = stores;
-  const services = createServices({ config, db, dataDb, sessionStore, logger });
+  const services = createServices({ config, db, dataDb });
   const first = await services.users
     .ensureFirstAdmin({ username: config.adminUsername, password: config.adminPassword })
     .catch((err: Error) => fail(`cannot create the first admin from ADMIN_USERNAME/ADMIN_PASSWORD: ${err.message}`));
@@ -33,26 +32,7 @@ async function main(): Promise<void> {
   reportChain(services.activity.sealChain());
 
   const idle = createIdleTracker();
-  const maintenance = startMaintenance([
-    { name: 'purge', everyMs: 10 * 60_000, run: () => {
-      services.throttle.purgeIdle();
-      services.tokens.purgeExpired();
-      services.contacts.tidySearchIndex();
-      services.activity.applyRetention();
-      services.messages.purgeIdempotencyKeys();
-    } },
-    { name: 'wal-checkpoint', everyMs: 30_000, run: () => {
-      if (idle.idleFor(5_000)) truncateWal(db);
-    } },
-    // The session store's own purge runs once a day; expired sessions go within five minutes instead.
-    { name: 'sessions', everyMs: 5 * 60_000, run: async () => void await sessionStore.purgeExpired() },
-    // Anonymous refusals are counted per minute; each minute's count is written once it is over.
-    { name: 'refusals', everyMs: 60_000, run: () => services.refusals.flush() },
-    ...(config.backups.intervalHours > 0 ? [scheduledBackupJob(
-      { dataDir: config.dataDir, backupDir: config.backups.dir, keep: config.backups.keep,
-        secrets: { jwtSecret: config.jwtSecret, sessionSecret: config.sessionSecret } },
-      config.backups.intervalHours, (made) => logger.info('backup made', { backup: made.name, durationMs: made.durationMs }))] : []),
-  ], logger);
+  const jobs = startJobs(serviceJobs({ config, db, services, sessionStore, idle, logger }), logger);
 
   const app = createApp({ config, db, dataDb, sessionStore, logger, idle }, services);
   const server = createHttpServer(app, config.server);
@@ -66,7 +46,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info('shutting down', { signal });
-    maintenance.stop();
+    jobs.stop();
     const force = setTimeout(() => process.exit(1), config.server.requestTimeoutMs + config.server.shutdownGraceMs + 5_000);
     force.unref();
     await stopHttpServer(server, config.server);

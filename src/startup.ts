@@ -35,7 +35,7 @@ export async function openStores(config: Config, logger: Logger, options = { ini
   const phones = canonicaliseStoredPhones(db, config.defaultCountry);
   if (phones) logger.info('stored phones canonicalised', { ...phones });
   const dataDb = openDatabase(file, { synchronous: config.dataSynchronous });
-  const sessionStore = await createSessionStore(config.dataDir);
+  const sessionStore = await createSessionStore({ dataDir: config.dataDir });
   return { db, dataDb, sessionStore };
 }
 

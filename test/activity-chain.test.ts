@@ -7,9 +7,10 @@ import request from 'supertest';
 import { loadConfig } from '../src/config.js';
 import { deriveChainKey } from '../src/config-secrets.js';
 import { migrate, openDatabase, readMigrations, type Db } from '../src/db.js';
-import { createChainMacs, GENESIS_HASH } from '../src/features/activity/activity.chain.js';
-import { createEventsRepo, hashRow } from '../src/features/activity/activity.log.js';
-import { createActivityRepo } from '../src/features/activity/activity.repo.js';
+import { systemClock } from '../src/clock.js';
+import { createChainMacs, GENESIS_HASH, hashRow } from '../src/features/activity/activity.chain.js';
+import { createActivityLog } from '../src/features/activity/activity-log.service.js';
+import { firstChainProblem } from '../src/features/activity/activity.service.js';
 import { count, insertUser, makeTestApp, tempDir, type TestContext } from './helpers.js';
 import { runTs } from './process.js';
 
@@ -206,10 +207,11 @@ describe('rows written before the chain was keyed', () => {
   test('are sealed at the first keyed write and verify; rewriting them consistently still fails', () => {
     const dir = tempDir();
     const db = legacyDatabase(dir);
-    const events = createEventsRepo(db, settings());
-    const repo = createActivityRepo(db, events.chain);
+    const config = settings();
+    const activityLog = createActivityLog({ db, settings: config, clock: systemClock });
+    const repo = { firstProblem: () => firstChainProblem(db, config.chainKey) };
     assert.equal(repo.firstProblem()?.where, 'seal', 'unsealed legacy rows do not pass as verified');
-    events.record({ action: 'login', outcome: 'success', username: 'new' });
+    activityLog.append({ action: 'login', outcome: 'success', username: 'new' });
     const seal = db.prepare('SELECT keyed_from_id, legacy_rows, legacy_checkpoint_id FROM activity_chain_seal').get();
     assert.deepEqual(seal, { keyed_from_id: 7, legacy_rows: 5, legacy_checkpoint_id: 1 });
     assert.equal(count(db, 'SELECT count(*) AS n FROM activity_checkpoints WHERE mac IS NOT NULL'), 1, 'the old checkpoint is re-issued signed');

@@ -146,7 +146,7 @@ describe('backups', () => {
     const backupDir = path.join(dir, 'backups');
     const names: string[] = [];
     for (let i = 0; i < 4; i += 1) {
-      names.push(createBackup({ dataDir: dir, backupDir, keep: 2, secrets }, () => new Date(Date.UTC(2026, 0, 1, 0, 0, i))).name);
+      names.push(createBackup({ dataDir: dir, backupDir, keep: 2, secrets }, () => Date.UTC(2026, 0, 1, 0, 0, i)).name);
     }
     assert.deepEqual(listBackups(backupDir), [names[3], names[2]]);
     assert.equal(readBackupStatus(backupDir).lastSuccessName, names[3]);

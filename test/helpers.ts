@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
-import { createApp, createServices } from '../src/app.js';
+import { createApp } from '../src/app.js';
+import { createServices } from '../src/services.js';
 import { loadConfig, type Env } from '../src/config.js';
 import { migrate, openDatabase, type Db } from '../src/db.js';
 import { hashPassword } from '../src/passwords/password.js';
@@ -52,7 +53,7 @@ export async function makeTestApp(env: Env = {}): Promise<TestContext> {
   const db = openDatabase(path.join(dir, 'security.db'));
   migrate(db);
   const dataDb = openDatabase(path.join(dir, 'security.db'), { synchronous: config.dataSynchronous });
-  const sessionStore = await createSessionStore(dir);
+  const sessionStore = await createSessionStore({ dataDir: dir });
   const logLines: string[] = [];
   const logger: Logger = createJsonLogger((line) => logLines.push(line));
   const clock = { now: Date.now() };

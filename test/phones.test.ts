@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import request from 'supertest';
-import { readPhone } from '../src/features/contacts/phone.js';
+import { readPhone } from '../src/phone.js';
 import { count, insertUser, makeTestApp, type TestContext } from './helpers.js';
 
 const PER_DESTINATION = 5;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import request from 'supertest';
-import { createTokenSigner } from '../src/features/auth/tokens.js';
+import { createTokenSigner } from '../src/features/auth/token-signer.js';
 import { count, insertUser, makeTestApp, type TestContext } from './helpers.js';
 
 let ctx: TestContext;
@@ -109,7 +109,7 @@ describe('POST /auth/validate', () => {
     assertRefused(await request(ctx.app).post('/auth/validate').set('Authorization', `Token ${w.access}`), /Malformed/);
     assertRefused(await request(ctx.app).post('/auth/validate').query({ token: w.access }), /Missing/);
 
-    const forger = createTokenSigner('an-entirely-different-signing-key-0123456789');
+    const forger = createTokenSigner({ secret: 'an-entirely-different-signing-key-0123456789', clock: Date.now });
     const forged = await forger.sign({ userId: w.id, username: w.username, role: 'admin', type: 'access', loginId: String(decode(w.access).sid) }, 600);
     assertRefused(await validate(forged.token), /Invalid token/);
 

@@ -325,7 +325,7 @@ describe('path ids', () => {
 });
 
 describe('the decision and the write see the same roles', () => {
-  const actorOf = (u: { id: number; username: string }, role: 'admin' | 'manager', isOwner = false) => ({ id: u.id, username: u.username, role, isOwner });
+  const actorOf = (u: { id: number; username: string }, role: 'admin' | 'manager', isOwner = false) => ({ id: u.id, username: u.username, role, isOwner, channel: 'api' as const });
   const resetEvents = (id: number) => count(ctx.db, "SELECT count(*) AS n FROM activity_log WHERE action = 'user.password_reset' AND target_id = ?", id);
 
   test('a promotion that lands while a reset password is being hashed refuses the reset, and the hash stays', async () => {
@@ -333,8 +333,8 @@ describe('the decision and the write see the same roles', () => {
     const worker = await insertUser(ctx.db, { role: 'worker', createdBy: manager.id });
     const before = usersRow(worker.id) as { password_hash: string; credential_version: number };
     // The reset passes its first check synchronously, then awaits argon2; the promotion runs in that gap.
-    const reset = ctx.services.manage.resetPassword(actorOf(manager, 'manager'), worker.id, 'a reset passphrase 55');
-    ctx.services.manage.changeRole(actorOf(admin, 'admin', true), worker.id, 'manager');
+    const reset = ctx.services.users.resetPassword(actorOf(manager, 'manager'), worker.id, 'a reset passphrase 55');
+    ctx.services.users.changeRole(actorOf(admin, 'admin', true), worker.id, 'manager');
     await assert.rejects(reset, (err: { status?: number }) => err.status === 404);
     const after = usersRow(worker.id) as { password_hash: string; must_change_password: number; role: string; credential_version: number };
     assert.deepEqual([after.password_hash, after.must_change_password, after.role], [before.password_hash, 0, 'manager']);
@@ -346,8 +346,8 @@ describe('the decision and the write see the same roles', () => {
     const manager = await insertUser(ctx.db, { role: 'manager', createdBy: admin.id });
     const worker = await insertUser(ctx.db, { role: 'worker', createdBy: manager.id });
     const before = usersRow(worker.id);
-    const reset = ctx.services.manage.resetPassword(actorOf(manager, 'manager'), worker.id, 'a reset passphrase 56');
-    ctx.services.manage.changeRole(actorOf(admin, 'admin', true), manager.id, 'worker');
+    const reset = ctx.services.users.resetPassword(actorOf(manager, 'manager'), worker.id, 'a reset passphrase 56');
+    ctx.services.users.changeRole(actorOf(admin, 'admin', true), manager.id, 'worker');
     await assert.rejects(reset, (err: { status?: number }) => err.status === 403);
     assert.deepEqual(usersRow(worker.id), before);
     assert.equal(resetEvents(worker.id), 0);
@@ -356,8 +356,8 @@ describe('the decision and the write see the same roles', () => {
   test('a manager demoted while the new account’s password is being hashed creates nothing', async () => {
     const manager = await insertUser(ctx.db, { role: 'manager', createdBy: admin.id });
     const users = count(ctx.db, 'SELECT count(*) AS n FROM users');
-    const creating = ctx.services.manage.create(actorOf(manager, 'manager'), { username: 'raced-new-worker', password: 'a racing passphrase 7', role: 'worker' });
-    ctx.services.manage.changeRole(actorOf(admin, 'admin', true), manager.id, 'worker');
+    const creating = ctx.services.users.create(actorOf(manager, 'manager'), { username: 'raced-new-worker', password: 'a racing passphrase 7', role: 'worker' });
+    ctx.services.users.changeRole(actorOf(admin, 'admin', true), manager.id, 'worker');
     await assert.rejects(creating, (err: { status?: number }) => err.status === 403);
     assert.equal(count(ctx.db, 'SELECT count(*) AS n FROM users'), users);
     assert.equal(count(ctx.db, "SELECT count(*) AS n FROM activity_log WHERE action = 'user.create' AND user_id = ?", manager.id), 0);

@@ -49,7 +49,7 @@ describe('the WAL stays bounded', () => {
 
   test('the service counts as idle only with no request in flight and none for the quiet period', async () => {
     const clock = { now: 1_000_000 };
-    const idle = createIdleTracker(() => clock.now);
+    const idle = createIdleTracker({ clock: () => clock.now });
     let release: () => void = () => undefined;
     const app = express();
     app.use(idle.track);
@@ -71,9 +71,9 @@ describe('the WAL stays bounded', () => {
     const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dir, JWT_SECRET_KEY: TEST_JWT_SECRET, SESSION_SECRET: TEST_SESSION_SECRET });
     const db = openDatabase(path.join(dir, 'security.db'));
     migrate(db);
-    const sessionStore = await createSessionStore(dir);
+    const sessionStore = await createSessionStore({ dataDir: dir });
     const clock = { now: 1_000_000 };
-    const idle = createIdleTracker(() => clock.now);
+    const idle = createIdleTracker({ clock: () => clock.now });
     const app = createApp({ config, db, sessionStore, logger: createJsonLogger(() => undefined), idle });
     clock.now += 60_000;
     assert.equal((await request(app).get('/ready')).status, 200);
@@ -127,10 +127,9 @@ describe('secrets.json write cut short', () => {
 
 describe('maintenance jobs', () => {
   test('a job with firstAfterMs runs that soon after start, then on its interval; stop ends both timers', async () => {
-    const { startMaintenance } = await import('../src/maintenance.js');
-    const { silentLogger } = await import('../src/http/logger.js');
+    const { startJobs } = await import('../src/jobs.js');
     let runs = 0;
-    const jobs = startMaintenance([{ name: 'soon', everyMs: 60_000, firstAfterMs: 20, run: () => void runs++ }], silentLogger);
+    const jobs = startJobs([{ name: 'soon', everyMs: 60_000, firstAfterMs: 20, run: () => void runs++ }], createJsonLogger(() => undefined));
     await new Promise((r) => setTimeout(r, 200));
     jobs.stop();
     assert.equal(runs, 1, 'ran once, soon after start, not waiting a whole interval');

@@ -40,9 +40,14 @@ export interface TeamLookup {
   workerIdsCreatedBy(managerId: number): number[];
 }
 
-/** What sign-in needs from account storage. */
+/** What sign-in needs from account storage (the users repo, built once and shared). */
 export interface SignInAccounts extends AccountLookup {
   findByUsername(username: string): User | null;
   recordLogin(id: number, ip: string, at: string): void;
   upgradeHash(id: number, passwordHash: string): void;
+}
+
+/** What one's own account needs from account storage: a new password ends every other session. */
+export interface OwnAccounts extends AccountLookup {
+  updatePassword(id: number, passwordHash: string, mustChangePassword: boolean, at: string): void;
 }

@@ -1,5 +1,6 @@
 export type Outcome = 'success' | 'failure' | 'denied';
 
+/** One thing that happened, as a feature records it: who, from where, what, to what, how it ended. */
 export interface ActivityEvent {
   action: string;
   outcome: Outcome;
@@ -14,10 +15,12 @@ export interface ActivityEvent {
   detail?: Record<string, string | number | boolean | null>;
 }
 
-/**
- * Appends to the activity log: inside the caller's write transaction when there is one (so the
- * row commits or rolls back with the change it records), in one of its own otherwise.
- */
-export interface ActivityRecorder {
-  record(event: ActivityEvent): number;
+/** The activity log's writer, as the layers below the features see it (the refusal recorder). */
+export interface ActivityAppender {
+  append(event: ActivityEvent): number;
 }
+
+/** The anomaly rules that raise flags, and how serious a flag is. */
+export const FLAG_RULES = ['failed_login_burst', 'off_hours', 'rapid_actions', 'critical_action', 'new_ip'] as const;
+export type FlagRule = (typeof FLAG_RULES)[number];
+export type Severity = 'low' | 'medium' | 'high';

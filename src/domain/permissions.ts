@@ -3,14 +3,13 @@ import type { Role } from './roles.js';
 type Audience = 'anyone' | 'signed-in' | readonly Role[];
 
 /**
- * Who may do what: the only place roles are compared. Every route names one of these actions
- * through a guard (`allow` on the panel, `allowBearer` on the API); actions on an account also
- * go through `decideOnUser`, which adds the scope rules below.
+ * Who may do what: the only place roles are compared. Every route of the two surfaces names
+ * one of these actions through its guard (`allow` on the panel, `permit` on the API), services
+ * and views ask `can`/`decideOnUser`, which add the scope rules below. The probes (/health,
+ * /ready, /metrics) are for machines and sit outside both surfaces: /metrics checks its own
+ * credential (METRICS_TOKEN, or a loopback socket).
  */
 export const PERMISSIONS = {
-  'health.read': 'anyone',
-  // METRICS_TOKEN (or, unset, a loopback socket) is the credential; the handler checks it.
-  'metrics.read': 'anyone',
   'session.login': 'anyone',
   'session.logout': 'signed-in',
   // The token itself is the credential for these two; the handler verifies it.
@@ -20,6 +19,7 @@ export const PERMISSIONS = {
   'account.changeOwnPassword': 'signed-in',
   'panel.enter': ['manager', 'admin'],
   'dashboard.view': ['manager', 'admin'],
+  'backups.view': ['admin'],
   'users.list': ['manager', 'admin'],
   'users.create': ['manager', 'admin'],
   'users.read': ['manager', 'admin'],
@@ -53,7 +53,7 @@ export const CREATABLE_ROLES: Record<Role, readonly Role[]> = {
 };
 
 /** Roles an admin may move an account between. */
-export const ASSIGNABLE_ROLES: readonly Role[] = ['worker', 'manager'];
+export const ASSIGNABLE_ROLES = ['worker', 'manager'] as const satisfies readonly Role[];
 
 export interface Actor {
   id: number;
@@ -71,6 +71,11 @@ export interface UserTarget {
 export type UserAction = Extract<Action, `users.${string}`>;
 
 export type Decision = { ok: true } | { ok: false; status: 400 | 403 | 404; message: string };
+
+/** What a change to an account would set, where the rules depend on it. */
+export interface UserChange {
+  role?: Role;
+}
 
 export function audienceOf(action: Action): Audience {
   return PERMISSIONS[action];
@@ -107,7 +112,7 @@ const deny = (status: 400 | 403 | 404, message: string): Decision => ({ ok: fals
  * are managed by the owner only; only a manager's accounts are handed over. Callers pass the
  * target (and actor) as stored at the time of the action, and decide again inside the write.
  */
-export function decideOnUser(actor: Actor, action: UserAction, target: UserTarget): Decision {
+export function decideOnUser(actor: Actor, action: UserAction, target: UserTarget, change: UserChange = {}): Decision {
   if (!can(actor, action)) return deny(403, 'You do not have permission to do that');
   if (target.id === actor.id) {
     if (action === 'users.read') return { ok: true };
@@ -123,7 +128,24 @@ export function decideOnUser(actor: Actor, action: UserAction, target: UserTarge
     if (action === 'users.changeRole') return deny(403, "An admin's role cannot be changed here");
   }
   if (action === 'users.transfer' && target.role !== 'manager') return deny(400, 'Only a manager’s accounts can be handed over');
+  if (action === 'users.changeRole' && change.role !== undefined && !(ASSIGNABLE_ROLES as readonly Role[]).includes(change.role)) {
+    return deny(403, 'Roles can only be changed between worker and manager');
+  }
   return { ok: true };
+}
+
+/** Whether `to` may take over the workers of manager `from`: another manager, still active. */
+export function canReceiveWorkers(to: UserTarget & { isActive: boolean }, from: { id: number }): boolean {
+  return to.role === 'manager' && to.isActive && to.id !== from.id;
+}
+
+/**
+ * The question views and services ask: may this user do `action` (to `target`, for an action on
+ * an account)? Nobody signed in may do only what anyone may.
+ */
+export function allows(user: Actor | null | undefined, action: Action, target?: UserTarget): boolean {
+  if (target && action.startsWith('users.') && user) return decideOnUser(user, action as UserAction, target).ok;
+  return can(user, action);
 }
 
 export function canCreateRole(actor: Actor, role: Role): boolean {

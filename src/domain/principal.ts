@@ -4,6 +4,8 @@ import type { Role } from './roles.js';
 /** Who acts, and from where: every change is recorded with it. */
 export interface ActorContext extends Actor {
   username: string;
+  /** The surface the request came through: the console's session or the main app's token. */
+  channel: 'panel' | 'api';
   ip?: string | null;
   userAgent?: string | null;
   loginRef?: string | null;

@@ -1,10 +1,8 @@
 import type { Request, RequestHandler, Response } from 'express';
-import type { z } from 'zod';
-import { can, type Action } from '../domain/permissions.js';
-import { noteRouteTemplate } from './route-template.js';
-
-import { BadRequest, Forbidden, HttpError, PasswordChangeRequired } from './errors.js';
+import { audienceOf, can, type Action } from '../domain/permissions.js';
 import { InvalidToken, type AccessTokenVerifier, type ActorContext, type TokenPrincipal } from '../domain/principal.js';
+import { Forbidden, PasswordChangeRequired, TokenRefused } from './errors.js';
+import { noteRouteTemplate } from './route-template.js';
 
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
 
@@ -17,14 +15,27 @@ export function bearerToken(req: Request): string {
   return match[1]!;
 }
 
-export class TokenRefused extends HttpError {
-  constructor(message: string) {
-    super(401, message, { code: 'invalid_token' });
-  }
+/**
+ * The API's authentication, mounted once in front of every JSON route: the caller behind a live
+ * access token (login not revoked, user active, role as stored now) in `res.locals.principal`,
+ * or why there is none in `res.locals.tokenProblem`. It refuses nothing itself: each route's
+ * `permit` decides, so an unknown path is still a 404 and a sign-in needs no token.
+ */
+export function authenticateBearer(tokens: AccessTokenVerifier): RequestHandler {
+  return async (req, res, next) => {
+    try {
+      res.locals.principal = await tokens.authenticateAccess(bearerToken(req));
+    } catch (err) {
+      if (!(err instanceof InvalidToken)) throw err;
+      res.locals.tokenProblem = err;
+    }
+    next();
+  };
 }
 
-export function setTokenChallenge(res: Response): void {
-  res.set('WWW-Authenticate', 'Bearer error="invalid_token"');
+/** The caller authenticateBearer found, or the InvalidToken saying why there is none. */
+export function tokenCaller(res: Response): TokenPrincipal | InvalidToken {
+  return (res.locals.principal as TokenPrincipal | undefined) ?? (res.locals.tokenProblem as InvalidToken);
 }
 
 export function principalOf(res: Response): TokenPrincipal {
@@ -35,23 +46,19 @@ export function principalOf(res: Response): TokenPrincipal {
 const USABLE_BEFORE_PASSWORD_CHANGE: ReadonlySet<Action> = new Set(['account.changeOwnPassword', 'session.logout']);
 
 /**
- * The API guard: a live access token (login not revoked, user active, role as stored now)
- * and the permission table's yes for the action.
+ * The API route guard: names the action the route performs, which the permission table must
+ * allow the authenticated caller. Actions open to anyone (sign-in, validation) only note the
+ * route, their credential being the request itself.
  */
-export function allowBearer(tokens: AccessTokenVerifier, action: Action): RequestHandler {
-  return async (req, res, next) => {
+export function permit(action: Action): RequestHandler {
+  const audience = audienceOf(action);
+  return (req, res, next) => {
     noteRouteTemplate(req);
-    let principal: TokenPrincipal;
-    try {
-      principal = await tokens.authenticateAccess(bearerToken(req));
-    } catch (err) {
-      if (!(err instanceof InvalidToken)) throw err;
-      setTokenChallenge(res);
-      throw new TokenRefused(err.message);
-    }
-    res.locals.principal = principal;
-    if (principal.mustChangePassword && !USABLE_BEFORE_PASSWORD_CHANGE.has(action)) throw new PasswordChangeRequired();
-    if (!can(principal, action)) throw new Forbidden('You do not have permission to do that');
+    if (audience === 'anyone') return next();
+    const caller = tokenCaller(res);
+    if (caller instanceof InvalidToken) throw new TokenRefused(caller.message);
+    if (caller.mustChangePassword && !USABLE_BEFORE_PASSWORD_CHANGE.has(action)) throw new PasswordChangeRequired();
+    if (!can(caller, action)) throw new Forbidden('You do not have permission to do that');
     next();
   };
 }
@@ -59,17 +66,6 @@ export function allowBearer(tokens: AccessTokenVerifier, action: Action): Reques
 /** The token's user as the actor of a change, with where the request came from. */
 export function actorFromToken(req: Request, res: Response): ActorContext {
   const p = principalOf(res);
-  return { id: p.userId, username: p.username, role: p.role, isOwner: p.isOwner, loginRef: p.loginId,
+  return { id: p.userId, username: p.username, role: p.role, isOwner: p.isOwner, loginRef: p.loginId, channel: 'api',
     ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null };
-}
-
-/** Parses API input; the first problem answers 400 naming its field. */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
-  const parsed = schema.safeParse(input ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const field = issue.code === 'unrecognized_keys' ? issue.keys[0]! : issue.path.map(String).join('.') || 'body';
-    throw new BadRequest(issue.message, { [field]: issue.message });
-  }
-  return parsed.data;
 }

@@ -1,5 +1,6 @@
-import type { ErrorRequestHandler, Request, Response } from 'express';
-import { describeError, isStorageFailure, type ErrorReply } from './errors.js';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
+import { describeError, isStorageFailure, MethodNotAllowed, type ErrorReply } from './errors.js';
+import { rerenderForm } from './forms.js';
 import { isSignInPath } from './login-csrf.js';
 import type { Logger } from './logger.js';
 import type { RecordRefusal } from './refusals.js';
@@ -72,16 +73,27 @@ function errorHandler(logger: Logger, record: RecordRefusal | undefined, answer:
       res.destroy();
       return;
     }
-    if (reply.retryAfterSeconds) res.set('Retry-After', String(reply.retryAfterSeconds));
-    if (reply.limiter) res.locals.limiter = reply.limiter;
+    applyReplyHeaders(res, reply);
     answer(reply, req, res);
   };
 }
 
-/** JSON surface: always `{"error": "..."}` (plus code/fields), never a stack. */
+/** Retry-After, the error's own headers, and the limiter for /metrics' 429 count. */
+export function applyReplyHeaders(res: Response, reply: ErrorReply): void {
+  if (reply.retryAfterSeconds) res.set('Retry-After', String(reply.retryAfterSeconds));
+  if (reply.headers) res.set(reply.headers);
+  if (reply.limiter) res.locals.limiter = reply.limiter;
+}
+
+/** The JSON body of an error: `{"error": "..."}` plus its code, fields and contract fields; never a stack. */
+export function errorBody(reply: ErrorReply): Record<string, unknown> {
+  return { error: reply.message, ...(reply.code ? { code: reply.code } : {}), ...(reply.fields ? { fields: reply.fields } : {}), ...reply.body };
+}
+
+/** JSON surface: every error answered from its own fields. */
 export function jsonErrorHandler(logger: Logger, record?: RecordRefusal): ErrorRequestHandler {
   return errorHandler(logger, record, (reply, _req, res) => {
-    res.status(reply.status).json({ error: reply.message, code: reply.code, ...(reply.fields ? { fields: reply.fields } : {}) });
+    res.status(reply.status).json(errorBody(reply));
   });
 }
 
@@ -90,9 +102,20 @@ const TITLES: Record<number, string> = {
   413: 'Request too large', 415: 'Unsupported request', 429: 'Too many requests', 500: 'Something went wrong', 503: 'Temporarily unavailable',
 };
 
+/** A form route's refusal shows its form again; if that cannot be drawn, the error page answers. */
+function showFormAgain(logger: Logger, req: Request, res: Response, reply: ErrorReply): boolean {
+  try {
+    return rerenderForm(res, reply);
+  } catch (err) {
+    report(logger, req, err, describeError(err));
+    return false;
+  }
+}
+
 /** HTML surface: an error page in the layout; unexpected errors show only the request id. */
 export function htmlErrorHandler(logger: Logger, record?: RecordRefusal): ErrorRequestHandler {
   return errorHandler(logger, record, (reply, req, res) => {
+    if (showFormAgain(logger, req, res, reply)) return;
     // A refused sign-in (expired form, another site, too many requests) shows the form again.
     const view = isSignInPath(req.path) && !reply.unexpected ? 'auth/login' : 'errors/error';
     const locals = {
@@ -109,3 +132,8 @@ export function htmlErrorHandler(logger: Logger, record?: RecordRefusal): ErrorR
     });
   });
 }
+
+/** The answer to any other method on a route of the contract: 405 with Allow. */
+export const refuseMethod = (allowed: string): RequestHandler => () => {
+  throw new MethodNotAllowed(allowed);
+};

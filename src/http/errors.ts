@@ -1,9 +1,22 @@
+/** What an error adds to its answer besides status and message. */
+export interface ErrorDetails {
+  /** Machine-readable reason; absent on the original contract's answers, which had only `error`. */
+  code?: string;
+  /** Per-field messages: a JSON 400 lists them, a form shows each beside its field. */
+  fields?: Record<string, string>;
+  /** Further fields of the JSON body the contract names (`retry_after`, `limit`, `valid`). */
+  body?: Record<string, string | number | boolean>;
+  /** Response headers the refusal needs (`WWW-Authenticate`, `Allow`). */
+  headers?: Record<string, string>;
+  /** Sent as Retry-After. */
+  retryAfterSeconds?: number;
+  /** The budget that ran out, for the 429 count in /metrics. */
+  limiter?: string;
+}
+
+/** An answer the client may see in full: every surface's error handler writes it from these fields. */
 export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly extra: { code?: string; fields?: Record<string, string>; retryAfterSeconds?: number; limiter?: string } = {},
-  ) {
+  constructor(readonly status: number, message: string, readonly details: ErrorDetails = {}) {
     super(message);
   }
 }
@@ -28,12 +41,16 @@ export class NotFound extends HttpError {
     super(404, message, { code: 'not_found' });
   }
 }
+export class MethodNotAllowed extends HttpError {
+  constructor(allowed: string) {
+    super(405, `Method not allowed; use ${allowed}`, { headers: { Allow: allowed } });
+  }
+}
 export class Conflict extends HttpError {
   constructor(message = 'Conflict', fields?: Record<string, string>) {
     super(409, message, { code: 'conflict', fields });
   }
 }
-/** `limiter` names the budget that ran out, for the 429 count in /metrics. */
 export class TooManyRequests extends HttpError {
   constructor(message: string, retryAfterSeconds: number, limiter: string) {
     super(429, message, { code: 'too_many_requests', retryAfterSeconds, limiter });
@@ -42,6 +59,23 @@ export class TooManyRequests extends HttpError {
 export class ServiceBusy extends HttpError {
   constructor() {
     super(503, 'Service busy, retry shortly', { code: 'busy', retryAfterSeconds: 1 });
+  }
+}
+
+/** RFC 6750's challenge on every refused bearer token. */
+export const BEARER_CHALLENGE = { 'WWW-Authenticate': 'Bearer error="invalid_token"' };
+
+/** A bearer token that is missing, malformed, expired, revoked or not this service's. */
+export class TokenRefused extends HttpError {
+  constructor(message: string) {
+    super(401, message, { code: 'invalid_token', headers: BEARER_CHALLENGE });
+  }
+}
+
+/** The answer to every token call but a password change (or logout) while one is required. */
+export class PasswordChangeRequired extends HttpError {
+  constructor(status: 401 | 403 = 403, body?: ErrorDetails['body']) {
+    super(status, 'Password change required', { code: 'password_change_required', body });
   }
 }
 
@@ -67,13 +101,9 @@ export class UnsupportedEncoding extends HttpError {
   }
 }
 
-export interface ErrorReply {
+export interface ErrorReply extends ErrorDetails {
   status: number;
   message: string;
-  code: string;
-  fields?: Record<string, string>;
-  retryAfterSeconds?: number;
-  limiter?: string;
   unexpected: boolean;
 }
 
@@ -122,8 +152,7 @@ function describeClientError(err: object, status: number): ErrorReply {
  */
 export function describeError(err: unknown): ErrorReply {
   if (err instanceof HttpError) {
-    return { status: err.status, message: err.message, code: err.extra.code ?? 'error',
-      fields: err.extra.fields, retryAfterSeconds: err.extra.retryAfterSeconds, limiter: err.extra.limiter, unexpected: false };
+    return { ...err.details, status: err.status, message: err.message, unexpected: false };
   }
   if (typeof err !== 'object' || err === null) return UNEXPECTED;
   if (isStorageFailure(err)) return describeError(new StorageUnavailable());
@@ -135,9 +164,3 @@ export function describeError(err: unknown): ErrorReply {
   return status === undefined ? UNEXPECTED : describeClientError(err, status);
 }
 
-/** The answer to every token call but a password change (or logout) while one is required. */
-export class PasswordChangeRequired extends HttpError {
-  constructor() {
-    super(403, 'Password change required', { code: 'password_change_required' });
-  }
-}

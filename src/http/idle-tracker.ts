@@ -1,4 +1,5 @@
 import type { RequestHandler } from 'express';
+import { systemClock, type Clock } from '../clock.js';
 
 export interface IdleTracker {
   track: RequestHandler;
@@ -7,7 +8,8 @@ export interface IdleTracker {
 }
 
 /** Counts requests in flight, so housekeeping (WAL truncation) can wait for a quiet moment. */
-export function createIdleTracker(clock: () => number = Date.now): IdleTracker {
+export function createIdleTracker(deps: { clock: Clock } = { clock: systemClock }): IdleTracker {
+  const { clock } = deps;
   let inFlight = 0;
   let lastActive = clock();
   return {

@@ -95,5 +95,3 @@ function levelOf(line: string): string {
   const match = /"level":"(\w+)"/.exec(line);
   return match?.[1] ?? 'info';
 }
-
-export const silentLogger: Logger = { info() {}, warn() {}, error() {} };

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import net from 'node:net';
 import type { Request, RequestHandler } from 'express';
+import { HttpError } from './errors.js';
 import type { Registry } from 'prom-client';
 
 /** True for 127.0.0.0/8 and ::1, also when written as an IPv4-mapped IPv6 address. */
@@ -18,36 +19,32 @@ function sameSecret(given: string, expected: string): boolean {
   return crypto.timingSafeEqual(a, b);
 }
 
-type Decision = { ok: true } | { ok: false; status: 401 | 403; error: string };
+// The scrape's refusals predate the error codes: `{"error": "..."}` alone.
+const MISSING = () => new HttpError(401, 'Authentication required', { headers: { 'WWW-Authenticate': 'Bearer' } });
+const REFUSED = () => new HttpError(403, 'Forbidden');
 
 /**
  * Who may read /metrics. With METRICS_TOKEN: exactly that bearer token, from anywhere. Without:
  * clients on this machine only, judged by the socket's own address, never by req.ip (which
  * trusts X-Forwarded-For when TRUST_PROXY is set, and a proxy on this machine is loopback too).
  */
-export function metricsAccess(req: Request, token: string | undefined): Decision {
+export function assertMetricsAccess(req: Request, token: string | undefined): void {
   if (token !== undefined) {
     const match = /^Bearer ([^\s]+)$/.exec(req.headers.authorization ?? '');
-    if (!match) return { ok: false, status: 401, error: 'Authentication required' };
-    return sameSecret(match[1]!, token) ? { ok: true } : { ok: false, status: 403, error: 'Forbidden' };
+    if (!match) throw MISSING();
+    if (!sameSecret(match[1]!, token)) throw REFUSED();
+    return;
   }
-  if (!isLoopback(req.socket.remoteAddress)) return { ok: false, status: 403, error: 'Forbidden' };
+  if (!isLoopback(req.socket.remoteAddress)) throw REFUSED();
   // Behind a reverse proxy on this machine every client looks local: a forwarded request is refused.
-  if (req.headers['x-forwarded-for'] !== undefined || req.headers.forwarded !== undefined) {
-    return { ok: false, status: 403, error: 'Forbidden' };
-  }
-  return { ok: true };
+  if (req.headers['x-forwarded-for'] !== undefined || req.headers.forwarded !== undefined) throw REFUSED();
 }
 
 /** GET /metrics in the Prometheus text format. */
 export function metricsHandler(registry: Registry, token: string | undefined): RequestHandler {
   return async (req, res) => {
     res.set('Cache-Control', 'no-store');
-    const access = metricsAccess(req, token);
-    if (!access.ok) {
-      if (access.status === 401) res.set('WWW-Authenticate', 'Bearer');
-      return res.status(access.status).json({ error: access.error });
-    }
+    assertMetricsAccess(req, token);
     res.type(registry.contentType).send(await registry.metrics());
   };
 }

@@ -1,11 +1,9 @@
 import type { Request } from 'express';
-
-const MAX_PAGE = 1_000_000;
+import { pageSchema } from './schemas.js';
 
 /** The page asked for with ?page=N (1 for anything unusable), as a limit and offset. */
 export function requestedPage(req: Request, size: number): { page: number; limit: number; offset: number } {
-  const n = Number(req.query.page);
-  const page = Number.isInteger(n) && n >= 1 && n <= MAX_PAGE ? n : 1;
+  const page = pageSchema.parse(req.query.page);
   return { page, limit: size, offset: (page - 1) * size };
 }
 

@@ -2,6 +2,7 @@ import { noteRouteTemplate } from './route-template.js';
 import type { Request, RequestHandler } from 'express';
 import type { ActorContext } from '../domain/principal.js';
 import { audienceOf, can, type Action } from '../domain/permissions.js';
+import type { Clock } from '../clock.js';
 import type { AccountLookup } from '../domain/account.js';
 import { Forbidden } from './errors.js';
 import { addFlash } from './flash.js';
@@ -12,11 +13,12 @@ import { regenerateSession } from './session.js';
  * Resolves the session's user on every request, so termination, a password change or a role
  * change ends a panel session at once; also enforces the absolute session lifetime.
  */
-export function loadPanelUser(users: AccountLookup, absoluteHours: number, clock: () => number = Date.now): RequestHandler {
+export function loadPanelUser(deps: { accounts: AccountLookup; absoluteHours: number; clock: Clock }): RequestHandler {
+  const { accounts, absoluteHours, clock } = deps;
   return async (req, res, next) => {
     const { userId, credentialVersion, authenticatedAt } = req.session;
     if (userId === undefined) return next();
-    const user = users.findById(userId);
+    const user = accounts.findById(userId);
     const tooOld = clock() - (authenticatedAt ?? 0) > absoluteHours * 3_600_000;
     if (!user || !user.isActive || user.credentialVersion !== credentialVersion || tooOld || !can(user, 'panel.enter')) {
       await regenerateSession(req);
@@ -52,6 +54,6 @@ export function allow(action: Action): RequestHandler {
 /** The signed-in panel user as the actor of a change, with where the request came from. */
 export function actorFromSession(req: Request): ActorContext {
   const u = req.currentUser!;
-  return { id: u.id, username: u.username, role: u.role, isOwner: u.isOwner, loginRef: sessionRef(req),
+  return { id: u.id, username: u.username, role: u.role, isOwner: u.isOwner, loginRef: sessionRef(req), channel: 'panel',
     ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null };
 }

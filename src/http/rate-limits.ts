@@ -1,27 +1,35 @@
 import { rateLimit } from 'express-rate-limit';
 import type { Request, RequestHandler } from 'express';
-import { TooManyRequests } from './errors.js';
+import { TooManyRequests, type HttpError } from './errors.js';
 import { isSignInPath } from './login-csrf.js';
 import type { RecordRefusal } from './refusals.js';
 
+export interface RequestLimitOptions {
+  perMinute: number;
+  /** Labels its 429s in /metrics. */
+  name: string;
+  record: RecordRefusal;
+  /** The refusal, told how many seconds until the window frees a place. */
+  refuse: (retryAfterSeconds: number) => HttpError;
+}
+
 /**
- * A coarse per-IP cap on login requests, in memory, in front of the SQLite failure throttle:
- * it bounds the argon2 work any one client can cause, failed or not. `name` labels its 429s in /metrics.
+ * A coarse per-IP cap, in memory, in front of the SQLite failure throttle: it bounds the argon2
+ * work any one client can cause, failed or not. Each refusal is recorded and answered by the
+ * surface's error handler from the error `refuse` makes.
  */
-export function loginRequestLimit(perMinute: number, onLimit: RequestHandler, record?: RecordRefusal, name = 'login_requests'): RequestHandler {
+export function requestLimit(options: RequestLimitOptions): RequestHandler {
   return rateLimit({
     windowMs: 60_000,
-    limit: perMinute,
+    limit: options.perMinute,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
     handler: (req, res, next) => {
       const resetTime = (req as typeof req & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
       const seconds = resetTime ? Math.max(1, Math.ceil((resetTime.getTime() - Date.now()) / 1000)) : 60;
-      res.set('Retry-After', String(seconds));
-      res.locals.retryAfterSeconds = seconds;
-      res.locals.limiter = name;
-      record?.(req, res, 'rate_limit.refused', 429);
-      return onLimit(req, res, next);
+      res.locals.limiter = options.name;
+      options.record(req, res, 'rate_limit.refused', 429);
+      next(options.refuse(seconds));
     },
   });
 }
@@ -30,10 +38,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** A per-IP panel limiter that refuses with a 429 error page, and the requests it applies to. */
 function panelLimit(perMinute: number, record: RecordRefusal, name: string, appliesTo: (req: Request) => boolean): RequestHandler {
-  const limiter = loginRequestLimit(perMinute, (_req, res, next) => {
-    const seconds = res.locals.retryAfterSeconds as number;
-    next(new TooManyRequests(`Too many requests from your address. Try again in ${seconds} seconds.`, seconds, name));
-  }, record, name);
+  const limiter = requestLimit({ perMinute, name, record,
+    refuse: (seconds) => new TooManyRequests(`Too many requests from your address. Try again in ${seconds} seconds.`, seconds, name) });
   return (req, res, next) => (appliesTo(req) ? limiter(req, res, next) : next());
 }
 

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { Request, Response } from 'express';
-import type { ActivityRecorder } from '../domain/activity.js';
+import type { Clock } from '../clock.js';
+import type { ActivityAppender } from '../domain/activity.js';
 import type { TokenPrincipal } from '../domain/principal.js';
 import { clientKey } from './client-key.js';
 
@@ -43,12 +44,13 @@ interface Tally {
  * is written at once (count 1), the rest of the minute as one row with its count once the
  * minute is over.
  */
-export function createRefusalRecorder(events: ActivityRecorder, clock: () => number = Date.now): RefusalRecorder {
+export function createRefusalRecorder(deps: { activityLog: ActivityAppender; clock: Clock }): RefusalRecorder {
+  const { activityLog, clock } = deps;
   let minute = Math.floor(clock() / MINUTE_MS);
   let tallies = new Map<string, Tally>();
   let immediate = 0;
 
-  const write = (t: Tally, at: number) => events.record({
+  const write = (t: Tally, at: number) => activityLog.append({
     action: t.action, outcome: 'denied', ip: t.client,
     detail: { anonymous: true, count: t.count, minute: new Date(at * MINUTE_MS).toISOString(), statuses: [...t.statuses].join(','),
       paths: [...t.paths].join(' ').slice(0, 200), ...(t.clients > 1 ? { clients: t.clients } : {}) },
@@ -98,7 +100,7 @@ export function createRefusalRecorder(events: ActivityRecorder, clock: () => num
     const principal = res.locals.principal as TokenPrincipal | undefined;
     const user = req.currentUser;
     if (!user && !principal) return recordAnonymous(req, action, status);
-    events.record({
+    activityLog.append({
       action, outcome: 'denied',
       userId: user?.id ?? principal?.userId ?? null,
       username: user?.username ?? principal?.username ?? null,

@@ -1,6 +1,36 @@
 import { z } from 'zod';
+import { readPhone } from '../phone.js';
 
-// Input schemas and helpers shared by both surfaces' features; each feature's own live in its *.schemas.ts.
+// Input schemas both surfaces share (ids, paging, times, phones); each feature's own live in its *.schemas.ts.
+
+// Canonical only: `Number()` would also accept 1e0, 0x1, 01, 1.0 and ' 1', which makes one row
+// reachable under many spellings (cache keys, logs and rate limits no longer agree on "which id").
+const CANONICAL_INTEGER = /^(0|[1-9][0-9]{0,15})$/;
+
+/** A whole number written canonically (0 allowed), from min to max, as a path or query string gives it. */
+export const queryInteger = (message: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.string({ error: message }).regex(CANONICAL_INTEGER, message).transform(Number)
+    .pipe(z.number().min(min, message).max(max, message));
+
+/** A path id (`/users/:id`). */
+export const pathIdSchema = (name = 'id') => queryInteger(`${name} must be a positive whole number`, 1);
+
+/** A user id in a query string (a filter). */
+export const queryId = (field: string) => queryInteger(`${field} must be a user id`, 1);
+
+/** `limit` and `offset` of every JSON listing. */
+export const pagingSchemas = {
+  limit: queryInteger('limit must be an integer from 1 to 500', 1, 500).default(100),
+  offset: queryInteger('offset must be a whole number', 0).default(0),
+};
+
+const MAX_PAGE = 1_000_000;
+
+/** `?page=N` of a panel list: a link someone edited by hand shows the first page rather than an error. */
+export const pageSchema = z.unknown().transform((raw) => {
+  const n = Number(raw);
+  return Number.isInteger(n) && n >= 1 && n <= MAX_PAGE ? n : 1;
+});
 
 const LAST_INSTANT = Date.parse('9999-12-31T23:59:59.999Z');
 
@@ -28,12 +58,28 @@ export const instant = (field: string, end: boolean) => z.string({ error: `${fie
     return new Date(bound).toISOString();
   });
 
-/** First message per field, for re-rendering a form. */
-export function fieldErrors(error: z.ZodError): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const issue of error.issues) {
-    const field = String(issue.path[0] ?? 'form');
-    out[field] ??= issue.message;
-  }
-  return out;
-}
+/**
+ * A phone number as the main app sends it (text or a number), stored in its canonical E.164
+ * form, so every spelling of a destination is one; `defaultCountry` reads numbers written
+ * without a country code (see phone.ts).
+ */
+export const phoneNumber = (field: string, defaultCountry: string | undefined) =>
+  z.union([z.string(), z.number()], { error: `${field} is required` }).transform((raw, ctx) => {
+    const reading = readPhone(raw, defaultCountry);
+    if (reading.ok) return reading.phone;
+    ctx.addIssue({ code: 'custom', message: `${field} is not a phone number: ${reading.reason}` });
+    return z.NEVER;
+  });
+
+/** Rejects unknown fields by name (mass assignment), with the message every strict body uses. */
+export const unknownFieldsMessage = { error: (issue: { code: string; keys?: string[] }) =>
+  (issue.code === 'unrecognized_keys' ? `Unknown field: ${issue.keys!.join(', ')}` : undefined) };
+
+/** A text field of a console form; a field sent twice (`a=1&a=2`) arrives as a list and is refused. */
+export const formText = z.string({ error: 'Send this field once, as text' }).default('');
+
+/** A form field as typed, to show it again (a repeated field as it was joined). */
+export const typedField = (body: unknown, name: string): string => {
+  const value = (body as Record<string, unknown> | undefined)?.[name];
+  return value === undefined || value === null ? '' : String(value as string);
+};

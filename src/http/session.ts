@@ -21,7 +21,8 @@ export const SESSION_DB_FILE = 'sessions.db';
  * ~1k with its defaults. A power cut may lose the last session writes, which at worst signs
  * someone out; whether a session's user may act is always re-read from security.db (FULL).
  */
-export function createSessionStore(dataDir: string): Promise<SessionStore> {
+export function createSessionStore(options: { dataDir: string }): Promise<SessionStore> {
+  const { dataDir } = options;
   const SQLiteStore = connectSqlite3(session);
   const store = new SQLiteStore({ dir: dataDir, db: SESSION_DB_FILE, concurrentDb: true, createDirIfNotExists: true });
   const db = store.db as unknown as SqliteHandle;

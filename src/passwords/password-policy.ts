@@ -1,4 +1,5 @@
 import { dictionary } from '@zxcvbn-ts/language-common';
+import { BadRequest } from '../http/errors.js';
 
 export const PASSWORD_MIN_LENGTH = 12;
 export const PASSWORD_MAX_LENGTH = 128;
@@ -51,4 +52,11 @@ export function checkPassword(typed: string, options: PolicyOptions = {}): Polic
 
 function hasAllClasses(password: string): boolean {
   return /\p{Lu}/u.test(password) && /\p{Ll}/u.test(password) && /\p{Nd}/u.test(password) && /[^\p{L}\p{Nd}]/u.test(password);
+}
+
+/** The policy as input validation: a 400 naming `field` and the rule that failed. */
+export function assertPasswordAllowed(password: string, options: PolicyOptions & { field?: string } = {}): void {
+  const failure = checkPassword(password, options);
+  const field = options.field ?? 'password';
+  if (failure) throw new BadRequest(failure.message, { [field]: failure.message });
 }

@@ -8,3 +8,8 @@ export const changePasswordFormSchema = z.object({
   path: ['confirm_password'],
   message: 'The two new passwords do not match',
 });
+
+export const changePasswordBodySchema = z.object({
+  current_password: z.string({ error: 'current_password is required' }).min(1, 'current_password is required').max(1024),
+  new_password: z.string({ error: 'new_password is required' }).min(1, 'new_password is required').max(1024),
+});

@@ -1,45 +1,15 @@
 import crypto from 'node:crypto';
-import type { Db } from '../../db.js';
-import type { Outcome } from '../../domain/activity.js';
+import type { ActivityRow, ChainRepo, CheckpointRow, SealRow } from './activity-chain.repo.js';
 
-/** An activity_log row as stored (the chain hashes these columns). */
-export interface ActivityRow {
-  id: number;
-  at: string;
-  user_id: number | null;
-  username: string | null;
-  login_ref: string | null;
-  action: string;
-  target_type: string | null;
-  target_id: string | null;
-  ip: string | null;
-  user_agent: string | null;
-  outcome: Outcome;
-  detail: string | null;
-  prev_hash: string;
-  hash: string;
-}
+export type { ActivityRow, CheckpointRow, SealRow } from './activity-chain.repo.js';
 
-export interface CheckpointRow {
-  id: number;
-  at: string;
-  up_to_id: number;
-  last_hash: string;
-  removed: number;
-  /** Null only on checkpoints written before the chain was keyed (migration 007). */
-  mac: string | null;
-}
+export const GENESIS_HASH = '0'.repeat(64);
 
-/** Where the keyed chain begins: rows before `keyed_from_id` were hashed without a key. */
-export interface SealRow {
-  id: number;
-  at: string;
-  keyed_from_id: number;
-  legacy_rows: number;
-  legacy_end_hash: string;
-  legacy_checkpoint_id: number;
-  key_check: string;
-  mac: string;
+/** The unkeyed SHA-256 of a row, as written before migration 007 (rows before the seal). */
+export function hashRow(row: Omit<ActivityRow, 'id' | 'hash'>): string {
+  const content = [row.prev_hash, row.at, row.user_id, row.username, row.login_ref, row.action, row.target_type,
+    row.target_id, row.ip, row.user_agent, row.outcome, row.detail];
+  return crypto.createHash('sha256').update(JSON.stringify(content)).digest('hex');
 }
 
 /**
@@ -67,30 +37,17 @@ export function sameMac(stored: string | null, expected: string): boolean {
   return crypto.timingSafeEqual(Buffer.from(stored), Buffer.from(expected));
 }
 
-export const GENESIS_HASH = '0'.repeat(64);
-
 /**
- * The chain's own records: the seal and the checkpoints, written with their MACs. Call inside
- * a transaction (the row append or retention), so the seal lands with the row it covers.
+ * The chain under one key: where the next row links, the seal, signed checkpoints. Call inside
+ * the write transaction of the row append or the retention, so the seal lands with what it covers.
  */
-export function createChainStore(db: Db, key: Buffer) {
+export function createChain(repo: ChainRepo, key: Buffer) {
   const macs = createChainMacs(key);
-  const readSeal = db.prepare<[], SealRow>(`SELECT id, at, keyed_from_id, legacy_rows, legacy_end_hash, legacy_checkpoint_id,
-    key_check, mac FROM activity_chain_seal WHERE id = 1`);
-  const insertSeal = db.prepare(`INSERT INTO activity_chain_seal
-      (id, at, keyed_from_id, legacy_rows, legacy_end_hash, legacy_checkpoint_id, key_check, mac)
-    VALUES (1, @at, @keyed_from_id, @legacy_rows, @legacy_end_hash, @legacy_checkpoint_id, @key_check, @mac)`);
-  const lastCheckpoint = db.prepare<[], CheckpointRow>(
-    'SELECT id, at, up_to_id, last_hash, removed, mac FROM activity_checkpoints ORDER BY id DESC LIMIT 1');
-  const insertCheckpoint = db.prepare(`INSERT INTO activity_checkpoints (id, at, up_to_id, last_hash, removed, mac)
-    VALUES (@id, @at, @up_to_id, @last_hash, @removed, @mac)`);
-  const lastRow = db.prepare<[], { id: number; hash: string }>('SELECT id, hash FROM activity_log ORDER BY id DESC LIMIT 1');
-  const rowCount = db.prepare<[], number>('SELECT count(*) FROM activity_log').pluck();
 
   /** Where the next row links to, and its id (never reusing one a checkpoint already covers). */
   function head(): { prevHash: string; nextId: number } {
-    const row = lastRow.get();
-    const checkpoint = lastCheckpoint.get();
+    const row = repo.lastRow();
+    const checkpoint = repo.lastCheckpoint();
     return {
       prevHash: row?.hash ?? checkpoint?.last_hash ?? GENESIS_HASH,
       nextId: Math.max(row?.id ?? 0, checkpoint?.up_to_id ?? 0) + 1,
@@ -98,8 +55,8 @@ export function createChainStore(db: Db, key: Buffer) {
   }
 
   function addCheckpoint(c: Omit<CheckpointRow, 'id' | 'mac'>): void {
-    const content = { ...c, id: (lastCheckpoint.get()?.id ?? 0) + 1 };
-    insertCheckpoint.run({ ...content, mac: macs.checkpoint(content) });
+    const content = { ...c, id: (repo.lastCheckpoint()?.id ?? 0) + 1 };
+    repo.insertCheckpoint({ ...content, mac: macs.checkpoint(content) });
   }
 
   /**
@@ -107,18 +64,18 @@ export function createChainStore(db: Db, key: Buffer) {
    * each time rather than cached: the transaction that wrote it may yet roll back.
    */
   function seal(at: string): { seal: SealRow; created: boolean } {
-    const existing = readSeal.get();
+    const existing = repo.readSeal();
     if (existing) return { seal: existing, created: false };
-    const legacyCheckpoint = lastCheckpoint.get();
+    const legacyCheckpoint = repo.lastCheckpoint();
     const { prevHash, nextId } = head();
-    const content = { at, keyed_from_id: nextId, legacy_rows: rowCount.get()!, legacy_end_hash: prevHash,
+    const content = { at, keyed_from_id: nextId, legacy_rows: repo.rowCount(), legacy_end_hash: prevHash,
       legacy_checkpoint_id: legacyCheckpoint?.id ?? 0, key_check: macs.keyCheck };
-    insertSeal.run({ ...content, mac: macs.seal(content) });
+    repo.insertSeal({ ...content, mac: macs.seal(content) });
     if (legacyCheckpoint) addCheckpoint({ at, up_to_id: legacyCheckpoint.up_to_id, last_hash: legacyCheckpoint.last_hash, removed: 0 });
-    return { seal: readSeal.get()!, created: true };
+    return { seal: repo.readSeal()!, created: true };
   }
 
-  return { macs, head, seal, addCheckpoint, readSeal: () => readSeal.get() ?? null, lastCheckpoint: () => lastCheckpoint.get() ?? null };
+  return { macs, repo, head, seal, addCheckpoint };
 }
 
-export type ChainStore = ReturnType<typeof createChainStore>;
+export type Chain = ReturnType<typeof createChain>;

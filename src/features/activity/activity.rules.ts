@@ -1,10 +1,7 @@
 import type { ActivitySettings } from '../../config.js';
-import type { Db } from '../../db.js';
+import type { FlagRule, Severity } from '../../domain/activity.js';
 import type { ActivityRow } from './activity.chain.js';
-
-export const FLAG_RULES = ['failed_login_burst', 'off_hours', 'rapid_actions', 'critical_action', 'new_ip'] as const;
-export type FlagRule = (typeof FLAG_RULES)[number];
-export type Severity = 'low' | 'medium' | 'high';
+import type { createRulesRepo } from './activity-rules.repo.js';
 
 const MINUTE = 60_000;
 const CRITICAL_ACTIONS = new Set(['user.terminate', 'user.role_change', 'token.refresh_reuse']);
@@ -13,29 +10,15 @@ const CRITICAL_ACTIONS = new Set(['user.terminate', 'user.role_change', 'token.r
  * The anomaly rules, run on each activity row as it is written (same transaction). A rule that
  * watches a window raises at most one flag per subject per window, so a burst is one flag.
  */
-export function createFlagRules(db: Db, s: ActivitySettings, onFlag?: (rule: FlagRule) => void) {
-  const insertFlag = db.prepare(`INSERT INTO activity_flags (at, user_id, rule, severity, summary, activity_id, dedupe_key)
-    VALUES (@at, @userId, @rule, @severity, @summary, @activityId, @key)`);
-  const recentFlag = db.prepare<{ rule: string; key: string; since: string }, number>(
-    'SELECT 1 FROM activity_flags WHERE rule = @rule AND dedupe_key = @key AND at > @since LIMIT 1').pluck();
-  const failuresOfUser = db.prepare<{ user: number; since: string }, number>(`SELECT count(*) FROM activity_log
-    WHERE user_id = @user AND at > @since AND action = 'login' AND outcome = 'failure'`).pluck();
-  const failuresFromIp = db.prepare<{ ip: string; since: string }, number>(`SELECT count(*) FROM activity_log
-    WHERE ip = @ip AND at > @since AND action = 'login' AND outcome = 'failure'`).pluck();
-  const actionsOfUser = db.prepare<{ user: number; since: string }, number>(
-    'SELECT count(*) FROM activity_log WHERE user_id = @user AND at > @since').pluck();
-  const earlierLogin = db.prepare<{ user: number; id: number }, number>(`SELECT 1 FROM activity_log
-    WHERE user_id = @user AND action = 'login' AND outcome = 'success' AND id < @id LIMIT 1`).pluck();
-  const earlierLoginFromIp = db.prepare<{ user: number; id: number; ip: string; since: string }, number>(`SELECT 1 FROM activity_log
-    WHERE user_id = @user AND ip = @ip AND at > @since AND action = 'login' AND outcome = 'success' AND id < @id LIMIT 1`).pluck();
+export function createFlagRules(deps: { repo: ReturnType<typeof createRulesRepo>; settings: ActivitySettings; onFlag?: (rule: FlagRule) => void }) {
+  const { repo, settings: s, onFlag } = deps;
   const localTime = new Intl.DateTimeFormat('en-CA', {
     timeZone: s.timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
   });
 
   function raise(row: ActivityRow, rule: FlagRule, severity: Severity, summary: string, once?: { key: string; windowMs: number }) {
-    const now = Date.parse(row.at);
-    if (once && recentFlag.get({ rule, key: once.key, since: new Date(now - once.windowMs).toISOString() })) return;
-    insertFlag.run({ at: row.at, userId: row.user_id, rule, severity, summary, activityId: row.id, key: once?.key ?? null });
+    if (once && repo.flaggedSince(rule, once.key, since(row, once.windowMs))) return;
+    repo.insertFlag({ at: row.at, userId: row.user_id, rule, severity, summary, activityId: row.id, key: once?.key ?? null });
     onFlag?.(rule);
   }
 
@@ -53,21 +36,23 @@ export function createFlagRules(db: Db, s: ActivitySettings, onFlag?: (rule: Fla
     return detail.target_role === 'admin' || detail.role === 'admin';
   }
 
-  function evaluate(row: ActivityRow): void {
-    if (row.action === 'login' && row.outcome === 'failure') {
-      if (row.user_id !== null) {
-        const n = failuresOfUser.get({ user: row.user_id, since: since(row, 10 * MINUTE) })!;
-        if (n >= s.failedLoginsPerAccount) {
-          raise(row, 'failed_login_burst', 'high', `${n} failed sign-ins for ${who(row)} in 10 minutes`, { key: `user:${row.user_id}`, windowMs: 10 * MINUTE });
-        }
-      }
-      if (row.ip) {
-        const n = failuresFromIp.get({ ip: row.ip, since: since(row, 10 * MINUTE) })!;
-        if (n >= s.failedLoginsPerIp) {
-          raise(row, 'failed_login_burst', 'high', `${n} failed sign-ins from ${row.ip} in 10 minutes`, { key: `ip:${row.ip}`, windowMs: 10 * MINUTE });
-        }
+  function failedLogins(row: ActivityRow): void {
+    if (row.user_id !== null) {
+      const n = repo.failedLoginsOfUser(row.user_id, since(row, 10 * MINUTE));
+      if (n >= s.failedLoginsPerAccount) {
+        raise(row, 'failed_login_burst', 'high', `${n} failed sign-ins for ${who(row)} in 10 minutes`, { key: `user:${row.user_id}`, windowMs: 10 * MINUTE });
       }
     }
+    if (row.ip) {
+      const n = repo.failedLoginsFromIp(row.ip, since(row, 10 * MINUTE));
+      if (n >= s.failedLoginsPerIp) {
+        raise(row, 'failed_login_burst', 'high', `${n} failed sign-ins from ${row.ip} in 10 minutes`, { key: `ip:${row.ip}`, windowMs: 10 * MINUTE });
+      }
+    }
+  }
+
+  function evaluate(row: ActivityRow): void {
+    if (row.action === 'login' && row.outcome === 'failure') failedLogins(row);
     if (row.user_id !== null && row.outcome === 'success') {
       const t = local(row.at);
       if (t.minutes < s.businessHours.start || t.minutes >= s.businessHours.end) {
@@ -76,7 +61,7 @@ export function createFlagRules(db: Db, s: ActivitySettings, onFlag?: (rule: Fla
       }
     }
     if (row.user_id !== null) {
-      const n = actionsOfUser.get({ user: row.user_id, since: since(row, MINUTE) })!;
+      const n = repo.actionsOfUser(row.user_id, since(row, MINUTE));
       if (n > s.actionsPerMinute) {
         raise(row, 'rapid_actions', 'medium', `${n} actions by ${who(row)} within a minute`, { key: `user:${row.user_id}`, windowMs: 10 * MINUTE });
       }
@@ -87,7 +72,7 @@ export function createFlagRules(db: Db, s: ActivitySettings, onFlag?: (rule: Fla
     }
     if (row.action === 'login' && row.outcome === 'success' && row.user_id !== null && row.ip) {
       const user = row.user_id;
-      if (earlierLogin.get({ user, id: row.id }) && !earlierLoginFromIp.get({ user, id: row.id, ip: row.ip, since: since(row, s.newIpDays * 24 * 60 * MINUTE) })) {
+      if (repo.signedInBefore(user, row.id) && !repo.signedInBefore(user, row.id, { ip: row.ip, since: since(row, s.newIpDays * 24 * 60 * MINUTE) })) {
         raise(row, 'new_ip', 'medium', `${who(row)} signed in from ${row.ip}, not seen for this account in ${s.newIpDays} days`);
       }
     }

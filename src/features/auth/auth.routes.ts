@@ -1,16 +1,17 @@
-import { Router, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
+import type { Clock } from '../../clock.js';
+import type { FormErrors } from '../../http/forms.js';
+import { formPage } from '../../http/forms.js';
 import { allow } from '../../http/panel-auth.js';
 import { sessionRef } from '../../http/refusals.js';
 import { destroySession, regenerateSession } from '../../http/session.js';
-import type { AuthService } from './auth.service.js';
+import { parseForm } from '../../http/validate.js';
 import { loginFormSchema } from './auth.schemas.js';
-import { fieldErrors } from '../../http/schemas.js';
-
-const INVALID = 'Invalid username or password.';
+import type { SignInService } from './sign-in.service.js';
 
 interface LoginView {
   username?: string;
-  errors?: Record<string, string>;
+  errors?: FormErrors;
   message?: string;
   notice?: string;
 }
@@ -22,19 +23,20 @@ function renderLogin(res: Response, status: number, view: LoginView = {}) {
   });
 }
 
-function tooMany(res: Response, seconds: number) {
-  res.set('Retry-After', String(seconds));
-  res.locals.limiter = 'login_throttle';
-  renderLogin(res, 429, { message: `Too many sign-in attempts. Try again in ${seconds} seconds.` });
-}
+/** The username as typed, to show the form again with it (never the password). */
+const typedUsername = (req: Request) => (typeof req.body?.username === 'string' ? req.body.username.trim().slice(0, 128) : '');
 
-export interface AuthRoutesOptions {
+export interface AuthRoutesDeps {
+  signIn: SignInService;
   cookie: { name: string; secure: boolean };
-  clock?: () => number;
+  clock: Clock;
 }
 
-export function createAuthRoutes(auth: AuthService, options: AuthRoutesOptions): Router {
+/** The console's sign-in and sign-out. */
+export function createAuthRoutes(deps: AuthRoutesDeps): Router {
+  const { signIn, cookie } = deps;
   const router = Router();
+  const loginForm = formPage((req, res, errors) => renderLogin(res, res.statusCode, { username: typedUsername(req), errors }));
 
   router.get('/', allow('session.login'), (req, res) => {
     res.redirect(303, req.currentUser ? '/dashboard' : '/login');
@@ -46,31 +48,31 @@ export function createAuthRoutes(auth: AuthService, options: AuthRoutesOptions):
   });
 
   // The per-IP request cap in front of this form is the panel's (src/http/rate-limits.ts).
-  router.post('/login', allow('session.login'), async (req, res) => {
-    const parsed = loginFormSchema.safeParse(req.body ?? {});
-    const username = typeof req.body?.username === 'string' ? req.body.username.trim().slice(0, 128) : '';
-    if (!parsed.success) return renderLogin(res, 400, { username, errors: fieldErrors(parsed.error) });
-
-    const outcome = await auth.authenticate(parsed.data.username, parsed.data.password,
+  router.post('/login', allow('session.login'), loginForm, async (req, res) => {
+    const input = parseForm(loginFormSchema, req.body);
+    const outcome = await signIn.authenticate(input.username, input.password,
       { ip: req.ip ?? 'unknown', userAgent: req.get('user-agent') ?? null, channel: 'panel', requires: 'panel.enter' });
-    if (outcome.kind === 'throttled') return tooMany(res, outcome.retryAfterSeconds);
-    if (outcome.kind === 'invalid') return renderLogin(res, 401, { username, message: INVALID });
-    if (outcome.kind === 'forbidden') {
-      return renderLogin(res, 403, { username, message: 'This account cannot use the admin console.' });
+    const username = typedUsername(req);
+    if (outcome.kind === 'throttled') {
+      res.set('Retry-After', String(outcome.retryAfterSeconds));
+      res.locals.limiter = 'login_throttle';
+      return renderLogin(res, 429, { username, message: `Too many sign-in attempts. Try again in ${outcome.retryAfterSeconds} seconds.` });
     }
+    if (outcome.kind === 'invalid') return renderLogin(res, 401, { username, message: 'Invalid username or password.' });
+    if (outcome.kind === 'forbidden') return renderLogin(res, 403, { username, message: 'This account cannot use the admin console.' });
 
     await regenerateSession(req);
-    auth.recordSessionStart(outcome.user, sessionRef(req), { ip: req.ip ?? 'unknown', userAgent: req.get('user-agent') ?? null });
+    signIn.recordSessionStart(outcome.user, sessionRef(req), { ip: req.ip ?? 'unknown', userAgent: req.get('user-agent') ?? null });
     req.session.userId = outcome.user.id;
     req.session.credentialVersion = outcome.user.credentialVersion;
-    req.session.authenticatedAt = (options.clock ?? Date.now)();
+    req.session.authenticatedAt = deps.clock();
     res.redirect(303, outcome.user.mustChangePassword ? '/account/password' : '/dashboard');
   });
 
   router.post('/logout', allow('session.logout'), async (req, res) => {
-    auth.recordLogout(req.currentUser!, { ip: req.ip ?? 'unknown', userAgent: req.get('user-agent') ?? null, channel: 'panel', loginRef: sessionRef(req) ?? undefined });
+    signIn.recordLogout(req.currentUser!, { ip: req.ip ?? 'unknown', userAgent: req.get('user-agent') ?? null, channel: 'panel', loginRef: sessionRef(req) });
     await destroySession(req);
-    res.clearCookie(options.cookie.name, { path: '/', httpOnly: true, sameSite: 'lax', secure: options.cookie.secure });
+    res.clearCookie(cookie.name, { path: '/', httpOnly: true, sameSite: 'lax', secure: cookie.secure });
     res.redirect(303, '/login?signed_out=1');
   });
 

@@ -6,3 +6,10 @@ export const loginFormSchema = z.object({
   username: z.string().trim().min(1, 'Enter your username').transform((v) => v.slice(0, 128)),
   password: z.string().min(1, 'Enter your password').transform((v) => v.slice(0, 1024)),
 });
+
+// The original contract answers any missing or malformed field with one message.
+const LOGIN_REQUIRED = 'Username and password required';
+export const loginBodySchema = z.object({
+  username: z.string({ error: LOGIN_REQUIRED }).trim().min(1, LOGIN_REQUIRED).max(1024, LOGIN_REQUIRED).transform((v) => v.slice(0, 128)),
+  password: z.string({ error: LOGIN_REQUIRED }).min(1, LOGIN_REQUIRED).max(4096, LOGIN_REQUIRED).transform((v) => v.slice(0, 1024)),
+}, { error: LOGIN_REQUIRED });

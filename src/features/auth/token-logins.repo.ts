@@ -2,7 +2,7 @@ import type { LiveLogin } from '../../domain/account.js';
 import type { Db } from '../../db.js';
 import type { Role } from '../../domain/roles.js';
 
-export type RevokeReason = 'logout' | 'refresh_reuse' | 'password_change' | 'admin';
+export type RevokeReason = 'logout' | 'refresh_reuse';
 
 /** A token login joined with its user: everything validation needs, in one primary-key read. */
 export interface LoginState {

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../../clock.js';
 import { isProcessAlive } from './service-lock.js';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -93,7 +94,8 @@ function fill(temp: string, options: BackupOptions, createdAt: Date): Manifest {
  * a temporary name, checked, synced, then renamed (a killed run leaves only a `.tmp`, which
  * never lists as a backup and is removed by the next run). Records the result in status.json.
  */
-export function createBackup(options: BackupOptions, now: () => Date = () => new Date()): { name: string; path: string; durationMs: number; manifest: Manifest } {
+export function createBackup(options: BackupOptions, clock: Clock = systemClock): { name: string; path: string; durationMs: number; manifest: Manifest } {
+  const now = () => new Date(clock());
   const started = now();
   const name = `backup-${fileStamp(started)}`;
   const temp = path.join(options.backupDir, `.${name}.${process.pid}.tmp`);

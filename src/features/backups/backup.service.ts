@@ -1,9 +1,22 @@
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { systemClock, type Clock } from '../../clock.js';
+import type { Config } from '../../config.js';
 import type { BackupOptions } from './backup.create.js';
 import { oneLine } from './backup.files.js';
-import { readBackupStatus, recordFailure } from './backup.status.js';
+import { backupNeedsAttention, readBackupStatus, recordFailure, type BackupStatus } from './backup.status.js';
+
+export interface BackupSummary extends BackupStatus {
+  intervalHours: number;
+  attention: boolean;
+}
+
+/** The backup state an admin sees on the dashboard: last success, last failure, warn or not. */
+export function backupSummary(backups: Config['backups'], now: number): BackupSummary {
+  const status = readBackupStatus(backups.dir);
+  return { ...status, intervalHours: backups.intervalHours, attention: backupNeedsAttention(status, backups.intervalHours, new Date(now)) };
+}
 
 export type WorkerResult = { ok: true; name: string; durationMs: number } | { ok: false; error: string };
 
@@ -18,7 +31,7 @@ function startWorker(workerData: BackupOptions): Worker {
 }
 
 /** Makes one backup on a worker thread; resolves with its name, rejects with a one-line reason. */
-export function backupInWorker(options: BackupOptions): Promise<{ name: string; durationMs: number }> {
+export function backupInWorker(options: BackupOptions, clock: Clock = systemClock): Promise<{ name: string; durationMs: number }> {
   return new Promise((resolve, reject) => {
     const worker = startWorker(options);
     let settled = false;
@@ -33,7 +46,7 @@ export function backupInWorker(options: BackupOptions): Promise<{ name: string; 
       settled = true;
       const line = oneLine(new Error(reason), [options.dataDir, options.backupDir]);
       try {
-        recordFailure(options.backupDir, new Date(), line);
+        recordFailure(options.backupDir, new Date(clock()), line);
       } catch {
         // Reported through the rejection below.
       }
@@ -53,8 +66,9 @@ const HOUR_MS = 3_600_000;
  */
 const FIRST_CHECK_MS = 60_000;
 
-export function scheduledBackupJob(options: BackupOptions, intervalHours: number, onDone: (r: { name: string; durationMs: number }) => void) {
-  const intervalMs = intervalHours * HOUR_MS;
+export function scheduledBackupJob(deps: { options: BackupOptions; intervalHours: number; clock: Clock; onDone: (r: { name: string; durationMs: number }) => void }) {
+  const { options, clock } = deps;
+  const intervalMs = deps.intervalHours * HOUR_MS;
   return {
     name: 'backup',
     everyMs: Math.max(1_000, Math.min(intervalMs, HOUR_MS)),
@@ -62,8 +76,8 @@ export function scheduledBackupJob(options: BackupOptions, intervalHours: number
     firstAfterMs: Math.max(1_000, Math.min(intervalMs, FIRST_CHECK_MS)),
     run: async () => {
       const last = readBackupStatus(options.backupDir).lastSuccessAt;
-      if (last && Date.now() - Date.parse(last) < intervalMs) return;
-      onDone(await backupInWorker(options));
+      if (last && clock() - Date.parse(last) < intervalMs) return;
+      deps.onDone(await backupInWorker(options, clock));
     },
   };
 }

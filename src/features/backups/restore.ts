@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../../clock.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Migration } from '../../db.js';
@@ -39,7 +40,8 @@ export interface Staged {
  * staging folder inside DATA_DIR (so a full disk shows here, before anything is moved). The
  * caller finishes the staged database (migrations, ending every sign-in) and then swaps it in.
  */
-export function stageBackup(dataDir: string, given: string, migrations: Migration[], now = new Date()): Staged {
+export function stageBackup(dataDir: string, given: string, migrations: Migration[], clock: Clock = systemClock): Staged {
+  const now = new Date(clock());
   const pid = runningServicePid(dataDir);
   if (pid !== null) throw new RestoreRefused([`the service is running on this data directory (pid ${pid}); stop it first`]);
   const { folder, manifest, problems } = verifyBackup(given, migrations);
@@ -63,7 +65,8 @@ export function stageBackup(dataDir: string, given: string, migrations: Migratio
  * then renames the finished staged files into place. Renames only, on one filesystem; if one
  * fails, the files already moved are moved back.
  */
-export function swapIn(dataDir: string, staged: Staged, now = new Date()): { replacedDir: string; moved: string[] } {
+export function swapIn(dataDir: string, staged: Staged, clock: Clock = systemClock): { replacedDir: string; moved: string[] } {
+  const now = new Date(clock());
   const withSecrets = staged.files.includes(SECRETS_FILE);
   const aside = moveAside(dataDir, withSecrets ? [...LIVE_FILES, SECRETS_FILE] : LIVE_FILES, now);
   const placed: string[] = [];

@@ -1,13 +1,16 @@
 import { z } from 'zod';
-import { pagingSchemas } from '../../http/id-param.js';
+import { pagingSchemas } from '../../http/schemas.js';
 
 export const MAX_CONTACTS_PER_SYNC = 10_000;
+const NONE = 'No contacts provided';
+const TOO_MANY = `At most ${MAX_CONTACTS_PER_SYNC} contacts per request`;
 
+// Entries are read one by one by the service: one that is not a phone is skipped and reported, not refused.
 export const syncBodySchema = z.object({
-  contacts: z.array(z.unknown(), { error: 'contacts must be a list' }).optional(),
+  contacts: z.array(z.unknown(), { error: (issue) => (issue.input === undefined ? NONE : 'contacts must be a list') })
+    .min(1, NONE).max(MAX_CONTACTS_PER_SYNC, TOO_MANY),
   source_group: z.string({ error: 'source_group must be a string' }).trim().max(200, 'source_group must be at most 200 characters').optional(),
 }, { error: 'Body must be a JSON object' });
-
 
 /**
  * A search term: stored names and phones never hold control characters (sync replaces them),
@@ -21,4 +24,10 @@ export const contactsQuerySchema = z.object({
   search: searchText,
   source_group: z.string({ error: 'source_group must be text' }).max(200).optional(),
   ...pagingSchemas,
+});
+
+/** The console's filter form (`group` there, `source_group` in the API). */
+export const contactsFilterSchema = z.object({
+  search: searchText,
+  group: z.string().max(200).optional().transform((v) => v?.trim() || undefined),
 });

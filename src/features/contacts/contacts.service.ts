@@ -1,12 +1,11 @@
-import { keysetChunks, type Db } from '../../db.js';
-import { BadRequest } from '../../http/errors.js';
-import { dataScope } from '../../domain/permissions.js';
-import type { EventsRepo } from '../activity/activity.log.js';
-import type { ActorContext } from '../../domain/principal.js';
+import { isoTime, type Clock } from '../../clock.js';
+import { keysetChunks, writeTransaction, type Db } from '../../db.js';
 import type { TeamLookup } from '../../domain/account.js';
+import { dataScope } from '../../domain/permissions.js';
+import type { ActorContext } from '../../domain/principal.js';
+import { phoneSearch, readPhone } from '../../phone.js';
+import type { ActivityLog } from '../activity/activity-log.service.js';
 import { createContactsRepo } from './contacts.repo.js';
-import { MAX_CONTACTS_PER_SYNC } from './contacts.schemas.js';
-import { phoneSearch, readPhone } from './phone.js';
 
 const EXPORT_CHUNK = 2000;
 
@@ -43,14 +42,21 @@ function readEntries(contacts: unknown[], defaultCountry: string | undefined) {
   return { byPhone, skipped };
 }
 
-export interface ContactsSettings {
+export interface ContactsServiceDeps {
+  /** The data connection (synchronous=NORMAL by default): contacts are not security state. */
+  db: Db;
+  team: TeamLookup;
+  activityLog: ActivityLog;
   /** Country for numbers written without one (see phone.ts); undefined reads them as international. */
-  defaultCountry?: string;
+  defaultCountry: string | undefined;
+  clock: Clock;
 }
 
-export function createContactsService(db: Db, users: TeamLookup, events: EventsRepo, settings: ContactsSettings = {}, clock: () => number = Date.now) {
+/** The contacts the main app scrapes: sync, search within what the caller may see, export. */
+export function createContactsService(deps: ContactsServiceDeps) {
+  const { db, activityLog, clock, defaultCountry } = deps;
   const repo = createContactsRepo(db);
-  const scopeOf = (actor: ActorContext) => dataScope(actor, users.workerIdsCreatedBy);
+  const scopeOf = (actor: ActorContext) => dataScope(actor, deps.team.workerIdsCreatedBy);
 
   /**
    * Records the caller's sources (with the names it gave) in one transaction; a contact keeps
@@ -58,16 +64,11 @@ export function createContactsService(db: Db, users: TeamLookup, events: EventsR
    * to it before, `updated` were. Nothing another caller sees changes: names live on the
    * caller's own source rows. Entries that are not phones are skipped and reported.
    */
-  function sync(actor: ActorContext, contacts: unknown[] | undefined, sourceGroup: string | undefined): SyncResult {
-    if (!contacts || contacts.length === 0) throw new BadRequest('No contacts provided', { contacts: 'No contacts provided' });
-    if (contacts.length > MAX_CONTACTS_PER_SYNC) {
-      const message = `At most ${MAX_CONTACTS_PER_SYNC} contacts per request`;
-      throw new BadRequest(message, { contacts: message });
-    }
+  function sync(actor: ActorContext, contacts: unknown[], sourceGroup: string | undefined): SyncResult {
     const group = sourceGroup ?? '';
-    const { byPhone, skipped } = readEntries(contacts, settings.defaultCountry);
-    return db.transaction((): SyncResult => {
-      const now = new Date(clock()).toISOString();
+    const { byPhone, skipped } = readEntries(contacts, defaultCountry);
+    return writeTransaction(db, (): SyncResult => {
+      const now = isoTime(clock());
       const entries = [...byPhone].map(([phone, name]) => ({ name, ...repo.findOrInsert(phone, now) }));
       const known = repo.knownTo(entries.filter((e) => !e.created).map((e) => e.id), scopeOf(actor));
       const newSources: number[] = [];
@@ -78,15 +79,15 @@ export function createContactsService(db: Db, users: TeamLookup, events: EventsR
       repo.indexCreated(newSources, entries.filter((e) => e.created).map((e) => e.id));
       const updated = entries.filter((e) => known.has(e.id)).length;
       const result: SyncResult = { synced: entries.length, created: entries.length - updated, updated, skipped };
-      events.record({ action: 'contacts.sync', outcome: 'success', userId: actor.id, username: actor.username,
+      activityLog.append({ action: 'contacts.sync', outcome: 'success', userId: actor.id, username: actor.username,
         loginRef: actor.loginRef ?? null, ip: actor.ip ?? null, userAgent: actor.userAgent ?? null,
         detail: { source_group: group || null, received: contacts.length, created: result.created, updated: result.updated, skipped: result.skipped.length } });
       return result;
-    }).immediate();
+    });
   }
 
   /** A search term as the repo takes it: names as typed, phones in any spelling. */
-  const searchOf = (search: string | undefined) => (search ? { search, phone: phoneSearch(search, settings.defaultCountry) } : {});
+  const searchOf = (search: string | undefined) => (search ? { search, phone: phoneSearch(search, defaultCountry) } : {});
 
   function list(actor: ActorContext, f: { search?: string; sourceGroup?: string; limit: number; offset: number }) {
     return repo.listWithTotal({ ...f, ...searchOf(f.search), scope: scopeOf(actor) });

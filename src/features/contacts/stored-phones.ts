@@ -1,5 +1,6 @@
-import type { Db } from '../../db.js';
-import { canonicalPhone } from './phone.js';
+import { isoTime, systemClock, type Clock } from '../../clock.js';
+import { writeTransaction, type Db } from '../../db.js';
+import { canonicalPhone } from '../../phone.js';
 import { createStoredPhonesRepo, type RunRecord } from './stored-phones.repo.js';
 
 /**
@@ -10,7 +11,7 @@ import { createStoredPhonesRepo, type RunRecord } from './stored-phones.repo.js'
  * Phones that cannot be read stay as stored. One IMMEDIATE transaction: two processes starting
  * together run it once. Returns what it did, or null when it had already run.
  */
-export function canonicaliseStoredPhones(db: Db, defaultCountry: string | undefined, now: () => number = Date.now): RunRecord | null {
+export function canonicaliseStoredPhones(db: Db, defaultCountry: string | undefined, clock: Clock = systemClock): RunRecord | null {
   const seen = new Map<string, string | null>();
   const canonical = (phone: string) => {
     let result = seen.get(phone);
@@ -19,7 +20,7 @@ export function canonicaliseStoredPhones(db: Db, defaultCountry: string | undefi
   };
   const repo = createStoredPhonesRepo(db, canonical);
   const key = defaultCountry ?? '';
-  return db.transaction((): RunRecord | null => {
+  return writeTransaction(db, (): RunRecord | null => {
     if (repo.hasRun(key)) return null;
     const changes = repo.changes();
     const readable = changes.filter((c): c is typeof c & { canonical: string } => c.canonical !== null);
@@ -36,10 +37,10 @@ export function canonicaliseStoredPhones(db: Db, defaultCountry: string | undefi
       if (keeper !== holder) repo.setPhone(keeper, phone);
     }
     const record: RunRecord = {
-      defaultCountry: key, ranAt: new Date(now()).toISOString(), contactsChanged: readable.length, contactsMerged: merged,
+      defaultCountry: key, ranAt: isoTime(clock()), contactsChanged: readable.length, contactsMerged: merged,
       messagesChanged: repo.rewriteRecipients(), leftAsStored: changes.length - readable.length + repo.unreadableRecipients(),
     };
     repo.record(record);
     return record;
-  }).immediate();
+  });
 }

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { isoTime, type Clock } from '../../clock.js';
 import { readMigrations, type Db } from '../../db.js';
 import { isStorageFailure } from '../../http/errors.js';
 import { createHealthRepo } from './health.repo.js';
@@ -10,7 +11,9 @@ export interface Readiness {
   checks: { database: CheckResult; disk: CheckResult; migrations: CheckResult };
 }
 
-export interface ReadinessSettings {
+export interface ReadinessDeps {
+  db: Db;
+  clock: Clock;
   dataDir: string;
   diskMinFreeBytes: number;
   /** How long the write probe may wait for a lock held by another connection. */
@@ -26,14 +29,15 @@ const CACHE_MS = 1000;
  * Readiness: the database takes a write, the data directory has room, and the schema is
  * current. Reasons are words an operator can act on, never paths or SQLite messages.
  */
-export function createReadiness(db: Db, settings: ReadinessSettings, clock: () => number = Date.now) {
-  const repo = createHealthRepo(db);
+export function createReadiness(settings: ReadinessDeps) {
+  const { clock } = settings;
+  const repo = createHealthRepo(settings.db);
   const shipped = readMigrations().map((m) => m.version);
   let cached: { at: number; result: Readiness } | undefined;
 
   const database = (): CheckResult => {
     try {
-      repo.probeWrite(new Date(clock()).toISOString(), settings.probeBusyTimeoutMs ?? PROBE_BUSY_TIMEOUT_MS);
+      repo.probeWrite(isoTime(clock()), settings.probeBusyTimeoutMs ?? PROBE_BUSY_TIMEOUT_MS);
       return 'ok';
     } catch (err) {
       if (!isStorageFailure(err)) throw err;
@@ -59,8 +63,10 @@ export function createReadiness(db: Db, settings: ReadinessSettings, clock: () =
   };
 
   return {
+    /** The service answers (one read): for a liveness probe. */
+    alive: (): boolean => repo.ping(),
     check(): Readiness {
-      const now = Date.now();
+      const now = clock();
       if (cached && now - cached.at < (settings.cacheMs ?? CACHE_MS)) return cached.result;
       const checks = { database: database(), disk: disk(), migrations: migrations() };
       const result = { ready: Object.values(checks).every((c) => c === 'ok'), checks };

@@ -13,7 +13,20 @@ export interface NewMessage {
   sentAt: string;
 }
 
-export interface MessageRow {
+/** A logged message, with its sender's username as it is now. */
+export interface Message {
+  id: number;
+  senderId: number;
+  senderUsername: string;
+  recipientPhone: string;
+  messageContent: string | null;
+  attachmentPath: string | null;
+  templateUsed: string | null;
+  sentAt: string;
+  status: MessageStatus;
+}
+
+interface MessageRow {
   id: number;
   sender_id: number;
   sender_username: string;
@@ -24,6 +37,11 @@ export interface MessageRow {
   sent_at: string;
   status: MessageStatus;
 }
+
+const toMessage = (r: MessageRow): Message => ({
+  id: r.id, senderId: r.sender_id, senderUsername: r.sender_username, recipientPhone: r.recipient_phone, messageContent: r.message_content,
+  attachmentPath: r.attachment_path, templateUsed: r.template_used, sentAt: r.sent_at, status: r.status,
+});
 
 export interface MessageFilters {
   scope: number[] | null;
@@ -75,9 +93,9 @@ export function createMessagesRepo(db: Db) {
     /** The send time of the (n+1)-th oldest send in that window: when it leaves, a slot frees. */
     nthSince: (sender: number, since: string, n: number, phone?: string): string | undefined =>
       phone === undefined ? nthSince.get({ sender, since, n }) : nthToSince.get({ sender, phone, since, n }),
-    listPage: (f: MessageFilters, limit: number, offset: number): MessageRow[] => {
+    listPage: (f: MessageFilters, limit: number, offset: number): Message[] => {
       const w = where(f);
-      return prepared(`${SELECT} ${w.sql} ORDER BY m.id DESC LIMIT @limit OFFSET @offset`).all({ ...w.params, limit, offset }) as MessageRow[];
+      return (prepared(`${SELECT} ${w.sql} ORDER BY m.id DESC LIMIT @limit OFFSET @offset`).all({ ...w.params, limit, offset }) as MessageRow[]).map(toMessage);
     },
     count: (f: MessageFilters): number => {
       const w = where(f);

@@ -1,13 +1,14 @@
-import { keysetChunks, type Db } from '../../db.js';
-import { BadRequest, HttpError } from '../../http/errors.js';
-import { dataScope } from '../../domain/permissions.js';
-import type { EventsRepo } from '../activity/activity.log.js';
-import { phoneSearch, readPhone } from '../contacts/phone.js';
-import type { ActorContext } from '../../domain/principal.js';
+import { isoTime, type Clock } from '../../clock.js';
+import { keysetChunks, writeTransaction, type Db } from '../../db.js';
 import type { TeamLookup } from '../../domain/account.js';
+import { dataScope } from '../../domain/permissions.js';
+import type { ActorContext } from '../../domain/principal.js';
+import { HttpError } from '../../http/errors.js';
+import { phoneSearch } from '../../phone.js';
+import type { ActivityLog } from '../activity/activity-log.service.js';
 import { createIdempotencyRepo } from './idempotency.repo.js';
-import { createMessagesRepo, type MessageFilters, type NewMessage } from './messages.repo.js';
-import { messageSchema } from './messages.schemas.js';
+import { createMessagesRepo, type MessageFilters } from './messages.repo.js';
+import type { MessageDraft } from './messages.schemas.js';
 
 export interface Quotas {
   perMinute: number;
@@ -15,9 +16,11 @@ export interface Quotas {
   perDestinationHour: number;
 }
 
+/** The original contract's quota refusal: `error`, the `limit` hit and `retry_after`, plus Retry-After. */
 export class QuotaExceeded extends HttpError {
   constructor(readonly limit: string, label: string, readonly retryAfter: number) {
-    super(429, `Rate limit exceeded: ${label}. Retry after ${retryAfter} seconds.`, { code: 'quota', retryAfterSeconds: retryAfter, limiter: 'message_quota' });
+    super(429, `Rate limit exceeded: ${label}. Retry after ${retryAfter} seconds.`,
+      { retryAfterSeconds: retryAfter, limiter: 'message_quota', body: { limit, retry_after: retryAfter } });
   }
 }
 
@@ -43,42 +46,27 @@ export interface Answer {
 const EXPORT_CHUNK = 2000;
 const KEY_LIFETIME_MS = 24 * 3_600_000;
 
-type Draft = Omit<NewMessage, 'senderId' | 'sentAt'>;
+type Draft = MessageDraft;
 /** The filters as callers give them: `search` is text typed into the recipient filter. */
 type ListFilters = Omit<MessageFilters, 'scope' | 'recipient' | 'beforeId'> & { search?: string };
 
-export interface MessagesSettings {
+export interface MessagesServiceDeps {
+  /** The data connection (synchronous=NORMAL by default): message logs are not security state. */
+  db: Db;
+  team: TeamLookup;
+  activityLog: ActivityLog;
   quotas: Quotas;
   /** Country for numbers written without one (see phone.ts); undefined reads them as international. */
-  defaultCountry?: string;
+  defaultCountry: string | undefined;
+  clock: Clock;
 }
 
-/**
- * Validates one message body; `at` prefixes field names for bulk requests. The recipient is
- * stored in its canonical form, so every spelling of a number shares one per-destination quota.
- */
-export function parseMessage(body: unknown, at = '', defaultCountry?: string): Draft {
-  const parsed = messageSchema.safeParse(body ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const field = at + String(issue.path[0] ?? 'body');
-    throw new BadRequest(issue.message, { [field]: issue.message });
-  }
-  const recipient = readPhone(parsed.data.recipient_phone, defaultCountry);
-  if (!recipient.ok) {
-    const message = `recipient_phone is not a phone number: ${recipient.reason}`;
-    throw new BadRequest(message, { [at + 'recipient_phone']: message });
-  }
-  const recipientPhone = recipient.phone;
-  const { message_content, attachment_path, template_used, status } = parsed.data;
-  return { recipientPhone, messageContent: message_content, attachmentPath: attachment_path, templateUsed: template_used, status };
-}
-
-export function createMessagesService(db: Db, users: TeamLookup, events: EventsRepo, settings: MessagesSettings, clock: () => number = Date.now) {
-  const { quotas, defaultCountry } = settings;
+/** The message log: every send the main app makes, where the sending quotas are enforced. */
+export function createMessagesService(deps: MessagesServiceDeps) {
+  const { db, quotas, defaultCountry, clock, activityLog } = deps;
   const repo = createMessagesRepo(db);
   const idempotency = createIdempotencyRepo(db);
-  const scopeOf = (actor: ActorContext) => dataScope(actor, users.workerIdsCreatedBy);
+  const scopeOf = (actor: ActorContext) => dataScope(actor, deps.team.workerIdsCreatedBy);
 
   /** The first quota the batch would break, with the seconds until enough slots free. */
   function breach(sender: number, drafts: Draft[], now: number): QuotaExceeded | null {
@@ -91,7 +79,7 @@ export function createMessagesService(db: Db, users: TeamLookup, events: EventsR
         label: `per-destination limit (${quotas.perDestinationHour}/hour)`, ms: 3_600_000, limit: quotas.perDestinationHour, adding, phone })),
     ];
     for (const w of windows) {
-      const since = new Date(now - w.ms).toISOString();
+      const since = isoTime(now - w.ms);
       const used = repo.countSince(sender, since, w.phone);
       if (used + w.adding <= w.limit) continue;
       let seconds = Math.ceil(w.ms / 1000);
@@ -108,12 +96,12 @@ export function createMessagesService(db: Db, users: TeamLookup, events: EventsR
   function storeBatch(actor: ActorContext, drafts: Draft[], now: number): number[] | QuotaExceeded {
     const refused = breach(actor.id, drafts, now);
     if (refused) {
-      events.record({ action: 'message.quota_refused', outcome: 'denied', userId: actor.id, username: actor.username,
+      activityLog.append({ action: 'message.quota_refused', outcome: 'denied', userId: actor.id, username: actor.username,
         loginRef: actor.loginRef ?? null, ip: actor.ip ?? null, userAgent: actor.userAgent ?? null,
         detail: { limit: refused.limit, retry_after: refused.retryAfter, messages: drafts.length } });
       return refused;
     }
-    const sentAt = new Date(now).toISOString();
+    const sentAt = isoTime(now);
     return drafts.map((d) => repo.insert({ ...d, senderId: actor.id, sentAt }));
   }
 
@@ -123,7 +111,7 @@ export function createMessagesService(db: Db, users: TeamLookup, events: EventsR
    * but the refusal's own record.
    */
   function log(actor: ActorContext, drafts: Draft[]): number[] {
-    const result = db.transaction(() => storeBatch(actor, drafts, clock())).immediate();
+    const result = writeTransaction(db, () => storeBatch(actor, drafts, clock()));
     if (result instanceof QuotaExceeded) throw result;
     return result;
   }
@@ -135,22 +123,22 @@ export function createMessagesService(db: Db, users: TeamLookup, events: EventsR
    * Only a success is kept: after a quota refusal the same key can succeed later.
    */
   function logOnce(actor: ActorContext, drafts: Draft[], once: Once, answer: (ids: number[]) => Answer): Answer & { replayed: boolean } {
-    const result = db.transaction((): (Answer & { replayed: boolean }) | HttpError => {
+    const result = writeTransaction(db, (): (Answer & { replayed: boolean }) | HttpError => {
       const now = clock();
-      const seen = idempotency.findSince(actor.id, once.key, new Date(now - KEY_LIFETIME_MS).toISOString());
+      const seen = idempotency.findSince(actor.id, once.key, isoTime(now - KEY_LIFETIME_MS));
       if (seen) return seen.fingerprint === once.fingerprint ? { status: seen.status, body: seen.body, replayed: true } : new IdempotencyKeyReused();
       const stored = storeBatch(actor, drafts, now);
       if (stored instanceof QuotaExceeded) return stored;
       const first = answer(stored);
-      idempotency.insert(actor.id, once.key, { ...first, fingerprint: once.fingerprint }, new Date(now).toISOString());
+      idempotency.insert(actor.id, once.key, { ...first, fingerprint: once.fingerprint }, isoTime(now));
       return { ...first, replayed: false };
-    }).immediate();
+    });
     if (result instanceof HttpError) throw result;
     return result;
   }
 
   /** Forgets keys past their 24 hours; run by the maintenance job. */
-  const purgeIdempotencyKeys = () => idempotency.purgeUpTo(new Date(clock() - KEY_LIFETIME_MS).toISOString());
+  const purgeIdempotencyKeys = () => idempotency.purgeUpTo(isoTime(clock() - KEY_LIFETIME_MS));
 
   /** The recipient filter matches any spelling of a number, or a fragment of one. */
   const filtersOf = (actor: ActorContext, f: ListFilters): MessageFilters => {
@@ -170,10 +158,7 @@ export function createMessagesService(db: Db, users: TeamLookup, events: EventsR
     return keysetChunks((beforeId) => repo.listPage({ ...filters, beforeId }, EXPORT_CHUNK, 0));
   }
 
-  /** A message body read with this deployment's DEFAULT_COUNTRY. */
-  const parse = (body: unknown, at = '') => parseMessage(body, at, defaultCountry);
-
-  return { parse, log, logOnce, purgeIdempotencyKeys, list, total, exportRows };
+  return { log, logOnce, purgeIdempotencyKeys, list, total, exportRows };
 }
 
 export type MessagesService = ReturnType<typeof createMessagesService>;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { pagingSchemas } from '../../http/id-param.js';
-import { BadRequest } from '../../http/errors.js';
-import { checkPassword } from '../../passwords/password-policy.js';
+import { formText, pagingSchemas, unknownFieldsMessage } from '../../http/schemas.js';
+import { parseInput } from '../../http/validate.js';
+import { ASSIGNABLE_ROLES } from '../../domain/permissions.js';
 import { ROLES } from '../../domain/roles.js';
 
 export const usernameSchema = z.string({ error: 'Username is required' })
@@ -11,44 +11,62 @@ export const usernameSchema = z.string({ error: 'Username is required' })
   .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]*$/, 'Username may contain letters, digits and . _ @ - only');
 
 const role = z.enum(ROLES, { error: 'role must be one of worker, manager, admin' });
+const emptyAsAbsent = z.literal('').transform(() => undefined);
 
-export const listQuerySchema = z.object({
+/** The users list's filters, as the console's filter form and the API's query both give them. */
+export const userFilterSchema = z.object({
   search: z.string().trim().max(64).optional().transform((v) => v || undefined),
-  role: z.enum(ROLES, { error: 'role must be one of worker, manager, admin' }).optional().or(z.literal('').transform(() => undefined)),
+  role: role.optional().or(emptyAsAbsent),
   status: z.enum(['active', 'terminated', 'all'], { error: 'status must be active, terminated or all' }).optional()
-    .or(z.literal('').transform(() => undefined))
+    .or(emptyAsAbsent)
     .transform((v) => (v === 'all' ? undefined : v)),
-  ...pagingSchemas,
 });
+
+export const listQuerySchema = z.object({ ...userFilterSchema.shape, ...pagingSchemas });
 
 export const createUserSchema = z.strictObject({
   username: z.string({ error: 'username is required' }),
   password: z.string({ error: 'password is required' }),
   role: role,
-}, { error: (issue) => (issue.code === 'unrecognized_keys' ? `Unknown field: ${issue.keys.join(', ')}` : undefined) });
+}, unknownFieldsMessage);
 
 export const updateUserSchema = z.strictObject({
   username: z.string({ error: 'username must be a string' }).optional(),
   password: z.string({ error: 'password must be a string' }).optional(),
   is_active: z.boolean({ error: 'is_active must be true or false' }).optional(),
-}, { error: (issue) => (issue.code === 'unrecognized_keys' ? `Unknown field: ${issue.keys.join(', ')}` : undefined) })
+}, unknownFieldsMessage)
   .refine((v) => Object.keys(v).length > 0, { message: 'Nothing to update: send username, password or is_active' });
 
-export const roleChangeSchema = z.strictObject({ role }, { error: (issue) => (issue.code === 'unrecognized_keys' ? `Unknown field: ${issue.keys.join(', ')}` : undefined) });
+export const roleChangeSchema = z.strictObject({ role }, unknownFieldsMessage);
 export const transferSchema = z.strictObject({ manager_id: z.number({ error: 'manager_id must be a user id' }).int().positive() });
 
-/** A valid username, or a 400 naming the field. */
-export function parseUsername(raw: unknown): string {
-  const parsed = usernameSchema.safeParse(raw);
-  if (!parsed.success) {
-    const message = parsed.error.issues[0]?.message ?? 'Invalid username';
-    throw new BadRequest(message, { username: message });
-  }
-  return parsed.data;
-}
+// The console's forms.
+const confirmed = (v: { password: string; confirm_password: string }) => v.password === v.confirm_password;
+// Checked even when another field is refused, so the form shows every message at once.
+const passwordsMatch = {
+  path: ['confirm_password'], message: 'The two passwords do not match',
+  when: (payload: { value: unknown }) => {
+    const v = payload.value as Record<string, unknown> | null;
+    return typeof v?.password === 'string' && typeof v.confirm_password === 'string';
+  },
+};
 
-/** The password policy as input validation: a 400 naming `field` and the rule that failed. */
-export function assertPasswordAllowed(password: string, username: string, requireClasses: boolean, field = 'password'): void {
-  const failure = checkPassword(password, { username, requireClasses });
-  if (failure) throw new BadRequest(failure.message, { [field]: failure.message });
-}
+export const newUserFormSchema = z.object({
+  username: formText,
+  password: formText,
+  confirm_password: formText,
+  role: z.enum(ROLES, { error: 'Choose a role' }),
+}).refine(confirmed, passwordsMatch);
+
+export const renameFormSchema = z.object({ username: formText });
+export const roleFormSchema = z.object({ role: z.enum(ASSIGNABLE_ROLES, { error: 'Choose worker or manager' }) });
+export const resetPasswordFormSchema = z.object({ password: formText, confirm_password: formText }).refine(confirmed, passwordsMatch);
+// Anything but a user id chooses no manager, which the service refuses with its own message.
+export const transferFormSchema = z.object({
+  manager_id: z.unknown().transform((v) => (Number.isSafeInteger(Number(v)) ? Number(v) : 0)),
+});
+
+const usernameField = z.object({ username: usernameSchema });
+
+/** A valid username, or a 400 naming the field. */
+export const parseUsername = (raw: unknown): string => parseInput(usernameField, { username: raw }).username;

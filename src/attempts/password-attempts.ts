@@ -1,5 +1,5 @@
-import { ServiceBusy } from '../../http/errors.js';
-import { passwordChecksSaturated, verifyAgainstDummy, verifyPassword, type PasswordVerdict } from '../../passwords/password.js';
+import { ServiceBusy } from '../http/errors.js';
+import { passwordChecksSaturated, verifyAgainstDummy, verifyPassword, type PasswordVerdict } from '../passwords/password.js';
 import type { Attempt, Throttle } from './throttle.js';
 
 export type PasswordAttempt =
@@ -12,7 +12,8 @@ export type PasswordAttempt =
  * with the outcome, in the transaction that records it. An unknown account costs the same work
  * and the same budget as a known one.
  */
-export function createPasswordAttempts(throttle: Throttle) {
+export function createPasswordAttempts(deps: { throttle: Throttle }) {
+  const { throttle } = deps;
   return async function attemptPassword(username: string, hash: string | null, password: string, ip: string): Promise<PasswordAttempt> {
     // Shed before anything is written: a refused request must cost the database nothing.
     if (passwordChecksSaturated()) throw new ServiceBusy();

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
-import type { Db } from '../../db.js';
-import { clientKey } from '../../http/client-key.js';
+import { isoTime, type Clock } from '../clock.js';
+import { writeTransaction, type Db } from '../db.js';
+import { clientKey } from '../http/client-key.js';
 import { createThrottleRepo, type ThrottleScope, type ThrottleState } from './throttle.repo.js';
 
 export interface ThrottleSettings {
@@ -30,8 +31,17 @@ const IDLE_RESET_MS = 24 * 3600 * 1000;
  * arrive at once. Reaching the ceiling locks; each lock lasts twice the previous one, up to
  * lockMaxSeconds.
  */
-export function createThrottle(db: Db, settings: ThrottleSettings, keySecret: string, clock: () => number = Date.now,
-  onLockout?: (scope: ThrottleScope) => void) {
+export interface ThrottleDeps {
+  db: Db;
+  settings: ThrottleSettings;
+  /** Keys the account names in the table (HMAC), so a stolen database does not list who was attacked. */
+  keySecret: string;
+  clock: Clock;
+  onLockout?: (scope: ThrottleScope) => void;
+}
+
+export function createThrottle(deps: ThrottleDeps) {
+  const { db, settings, keySecret, clock, onLockout } = deps;
   const repo = createThrottleRepo(db);
   const windowMs = settings.windowMinutes * 60_000;
 
@@ -45,7 +55,7 @@ export function createThrottle(db: Db, settings: ThrottleSettings, keySecret: st
 
   /** The row as it stands now: a finished window starts afresh, an idle day forgets past locks. */
   function current(scope: ThrottleScope, key: string, now: number): ThrottleState {
-    const iso = new Date(now).toISOString();
+    const iso = isoTime(now);
     const previous = repo.find(scope, key);
     const fresh = { scope, key, failures: 0, inFlight: 0, windowStartedAt: iso, lockedUntil: null, lockouts: 0, updatedAt: iso };
     if (!previous) return fresh;
@@ -66,12 +76,12 @@ export function createThrottle(db: Db, settings: ThrottleSettings, keySecret: st
     return 0;
   }
 
-  const reserveTx = db.transaction((username: string, ip: string): Reservation => {
+  function reserve(username: string, ip: string): Reservation {
     const now = clock();
     const states = keys(username, ip).map(([scope, key, max]) => ({ state: current(scope, key, now), max }));
     const retryAfterSeconds = Math.max(...states.map(({ state, max }) => wait(state, max, now)));
     if (retryAfterSeconds > 0) return { ok: false, retryAfterSeconds };
-    const updatedAt = new Date(now).toISOString();
+    const updatedAt = isoTime(now);
     for (const { state } of states) repo.save({ ...state, inFlight: state.inFlight + 1, updatedAt });
     let settled = false;
     return {
@@ -80,17 +90,16 @@ export function createThrottle(db: Db, settings: ThrottleSettings, keySecret: st
         settle: (outcome) => {
           if (settled) return;
           settled = true;
-          if (db.inTransaction) settleTx(username, ip, outcome);
-          else settleTx.immediate(username, ip, outcome);
+          writeTransaction(db, () => settle(username, ip, outcome));
         },
       },
     };
-  });
+  }
 
   /** Ends a reserved check: a failure counts (and may lock), a success clears the account's failures. */
-  const settleTx = db.transaction((username: string, ip: string, outcome: AttemptOutcome): void => {
+  function settle(username: string, ip: string, outcome: AttemptOutcome): void {
     const now = clock();
-    const updatedAt = new Date(now).toISOString();
+    const updatedAt = isoTime(now);
     for (const [scope, key, max] of keys(username, ip)) {
       const state = current(scope, key, now);
       const next = { ...state, inFlight: Math.max(0, state.inFlight - 1), updatedAt };
@@ -98,22 +107,21 @@ export function createThrottle(db: Db, settings: ThrottleSettings, keySecret: st
       if (outcome === 'success' && scope === 'account') next.failures = 0;
       if (next.failures >= max) {
         Object.assign(next, { failures: 0, windowStartedAt: updatedAt, lockouts: state.lockouts + 1,
-          lockedUntil: new Date(now + lockSeconds(state.lockouts) * 1000).toISOString() });
+          lockedUntil: isoTime(now + lockSeconds(state.lockouts) * 1000) });
         onLockout?.(scope);
       }
       repo.save(next);
     }
-  });
+  }
 
   function purgeIdle(): number {
     const now = clock();
-    const before = new Date(now - Math.max(windowMs, IDLE_RESET_MS)).toISOString();
-    return repo.purgeIdle(before, new Date(now).toISOString());
+    return repo.purgeIdle(isoTime(now - Math.max(windowMs, IDLE_RESET_MS)), isoTime(now));
   }
 
   return {
     /** Reserves one check of a password for this username from this IP, or says how long to wait. */
-    reserve: (username: string, ip: string): Reservation => (db.inTransaction ? reserveTx(username, ip) : reserveTx.immediate(username, ip)),
+    reserve: (username: string, ip: string): Reservation => writeTransaction(db, () => reserve(username, ip)),
     purgeIdle,
   };
 }

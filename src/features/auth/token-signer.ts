@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import type { Clock } from '../../clock.js';
 import { InvalidToken } from '../../domain/principal.js';
 import type { Role } from '../../domain/roles.js';
 
@@ -31,7 +32,8 @@ const VERIFIED_CACHE_SIZE = 10_000;
  * exp) plus `sid`, the token login they belong to. The key is imported once as a CryptoKey:
  * handing jose raw bytes would re-import it on every call.
  */
-export function createTokenSigner(secret: string, clock: () => number = Date.now) {
+export function createTokenSigner(deps: { secret: string; clock: Clock }) {
+  const { secret, clock } = deps;
   const key = crypto.webcrypto.subtle.importKey('raw', Buffer.from(secret, 'utf8'),
     { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
 

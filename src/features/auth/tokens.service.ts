@@ -1,14 +1,14 @@
 import crypto from 'node:crypto';
-import type { Db } from '../../db.js';
+import { isoTime, type Clock } from '../../clock.js';
+import { writeTransaction, type Db } from '../../db.js';
+import type { LiveLogin, User } from '../../domain/account.js';
 import { InvalidToken, type TokenPrincipal } from '../../domain/principal.js';
-import { PasswordChangeRequired } from '../../http/errors.js';
-import type { EventsRepo } from '../activity/activity.log.js';
-import type { User } from '../../domain/account.js';
 import type { Role } from '../../domain/roles.js';
-import type { UsersService } from '../users/users.service.js';
-import type { AuthService, LoginOutcome } from './auth.service.js';
+import { PasswordChangeRequired } from '../../http/errors.js';
+import type { ActivityLog } from '../activity/activity-log.service.js';
+import type { LoginOutcome, SignInService } from './sign-in.service.js';
 import { createTokenLoginsRepo, type LoginState } from './token-logins.repo.js';
-import type { TokenSigner } from './tokens.js';
+import type { TokenSigner } from './token-signer.js';
 
 export interface TokenSettings {
   accessMinutes: number;
@@ -24,16 +24,25 @@ export type TokenLoginResult =
   | Exclude<LoginOutcome, { kind: 'ok' }>
   | { kind: 'ok'; user: User; accessToken: string; refreshToken: string };
 
-export function createTokenAuthService(deps: {
-  db: Db; auth: AuthService; users: UsersService; signer: TokenSigner; events: EventsRepo;
-  settings: TokenSettings; clock?: () => number;
-}) {
-  const { db, signer, events } = deps;
+export interface TokenServiceDeps {
+  db: Db;
+  signIn: SignInService;
+  signer: TokenSigner;
+  activityLog: ActivityLog;
+  settings: TokenSettings;
+  clock: Clock;
+}
+
+/**
+ * The main app's sign-ins: a token login per sign-in, an access token checked against it on
+ * every request, refresh tokens rotated (a spent one presented again revokes the login).
+ */
+export function createTokenService(deps: TokenServiceDeps) {
+  const { db, signer, activityLog, clock } = deps;
   const repo = createTokenLoginsRepo(db);
-  const clock = deps.clock ?? Date.now;
   const accessSeconds = deps.settings.accessMinutes * 60;
   const refreshSeconds = deps.settings.refreshDays * 86_400;
-  const iso = () => new Date(clock()).toISOString();
+  const now = () => isoTime(clock());
 
   function liveProblem(state: LoginState | null, userId: number): string | null {
     if (!state || state.userId !== userId) return 'Invalid token';
@@ -52,16 +61,16 @@ export function createTokenAuthService(deps: {
 
   async function login(username: string, password: string, meta: RequestMeta): Promise<TokenLoginResult> {
     const loginId = crypto.randomUUID();
-    const outcome = await deps.auth.authenticate(username, password, { ...meta, channel: 'api', loginRef: loginId });
+    const outcome = await deps.signIn.authenticate(username, password, { ...meta, channel: 'api', loginRef: loginId });
     if (outcome.kind !== 'ok') return outcome;
     const { user } = outcome;
     const { access, refresh } = await issuePair(user, loginId);
-    db.transaction(() => {
-      const now = iso();
-      repo.insertLogin({ id: loginId, userId: user.id, credentialVersion: user.credentialVersion, now,
+    writeTransaction(db, () => {
+      const at = now();
+      repo.insertLogin({ id: loginId, userId: user.id, credentialVersion: user.credentialVersion, now: at,
         expiresAt: refresh.expiresAt.toISOString(), ip: meta.ip, userAgent: meta.userAgent?.slice(0, 256) ?? null });
-      repo.insertRefresh(refresh.jti, loginId, now, refresh.expiresAt.toISOString());
-    })();
+      repo.insertRefresh(refresh.jti, loginId, at, refresh.expiresAt.toISOString());
+    });
     return { kind: 'ok', user, accessToken: access.token, refreshToken: refresh.token };
   }
 
@@ -85,46 +94,51 @@ export function createTokenAuthService(deps: {
     if (!state0) throw new InvalidToken('Invalid token');
     if (state0.mustChangePassword) throw new PasswordChangeRequired();
     const next = await issuePair({ id: state0.userId, username: state0.username, role: state0.role }, claims.loginId);
-    const result = db.transaction((): 'ok' | 'reuse' | string => {
+    const result = writeTransaction(db, (): 'ok' | 'reuse' | string => {
       const record = repo.findRefresh(claims.jti);
       if (!record || record.loginId !== claims.loginId) return 'Invalid token';
       const actor = { userId: state0.userId, username: state0.username, loginRef: claims.loginId, ...meta };
       if (record.spentAt) {
-        repo.revoke(claims.loginId, 'refresh_reuse', iso());
-        events.record({ ...actor, action: 'token.refresh_reuse', outcome: 'denied' });
+        repo.revoke(claims.loginId, 'refresh_reuse', now());
+        activityLog.append({ ...actor, action: 'token.refresh_reuse', outcome: 'denied' });
         return 'reuse';
       }
       const problem = liveProblem(repo.findState(claims.loginId), claims.userId);
       if (problem) return problem;
-      const now = iso();
-      repo.spendRefresh(claims.jti, now);
-      repo.insertRefresh(next.refresh.jti, claims.loginId, now, next.refresh.expiresAt.toISOString());
-      repo.extend(claims.loginId, next.refresh.expiresAt.toISOString(), now);
-      events.record({ ...actor, action: 'token.refresh', outcome: 'success' });
+      const at = now();
+      repo.spendRefresh(claims.jti, at);
+      repo.insertRefresh(next.refresh.jti, claims.loginId, at, next.refresh.expiresAt.toISOString());
+      repo.extend(claims.loginId, next.refresh.expiresAt.toISOString(), at);
+      activityLog.append({ ...actor, action: 'token.refresh', outcome: 'success' });
       return 'ok';
-    }).immediate();
+    });
     if (result === 'reuse') throw new InvalidToken('Refresh token reuse detected; this login has been revoked');
     if (result !== 'ok') throw new InvalidToken(result);
     return { accessToken: next.access.token, refreshToken: next.refresh.token };
   }
 
   function logout(principal: TokenPrincipal, meta: RequestMeta): void {
-    db.transaction(() => {
-      repo.revoke(principal.loginId, 'logout', iso());
-      events.record({ ...meta, userId: principal.userId, username: principal.username, loginRef: principal.loginId,
-        action: 'logout', outcome: 'success', detail: { channel: 'api' } });
-    })();
+    writeTransaction(db, () => {
+      repo.revoke(principal.loginId, 'logout', now());
+      deps.signIn.recordLogout({ id: principal.userId, username: principal.username }, { ...meta, channel: 'api', loginRef: principal.loginId });
+    });
   }
 
-  /** Changes the caller's password; every other login of theirs ends, this one continues. */
-  async function changePassword(principal: TokenPrincipal, current: string, next: string, meta: RequestMeta): Promise<void> {
-    await deps.users.changeOwnPassword(principal.userId, current, next, { ...meta, channel: 'api', loginRef: principal.loginId },
-      (updated) => repo.setCredentialVersion(principal.loginId, updated.credentialVersion));
-  }
-
-  const purgeExpired = () => repo.purgeExpired(iso());
-
-  return { login, authenticateAccess, refresh, logout, changePassword, purgeExpired };
+  return {
+    login,
+    authenticateAccess,
+    refresh,
+    logout,
+    /** The user's token logins that still work, newest first. */
+    liveLogins: (userId: number): LiveLogin[] => repo.listLive(userId, now()),
+    /**
+     * After a password change made through this login, it stays signed in under the new
+     * credential version (every other login ends). Call inside the change's write transaction.
+     */
+    keepLogin: (loginId: string, credentialVersion: number): void => repo.setCredentialVersion(loginId, credentialVersion),
+    /** Expired refresh tokens and logins; a spent token is kept until it expires, for reuse detection. */
+    purgeExpired: () => repo.purgeExpired(now()),
+  };
 }
 
-export type TokenAuthService = ReturnType<typeof createTokenAuthService>;
+export type TokenService = ReturnType<typeof createTokenService>;

@@ -1,0 +1,47 @@
+import { Router } from 'express';
+import type { Registry } from 'prom-client';
+import { jsonErrorHandler } from '../../http/error-handlers.js';
+import type { Logger } from '../../http/logger.js';
+import { metricsHandler } from '../../http/metrics-route.js';
+import { noteRouteTemplate } from '../../http/route-template.js';
+import { jsonSecurityHeaders } from '../../http/security-headers.js';
+import type { createReadiness } from './readiness.js';
+
+export interface ProbesDeps {
+  readiness: ReturnType<typeof createReadiness>;
+  registry: Registry;
+  metricsToken: string | undefined;
+  isProduction: boolean;
+  logger: Logger;
+}
+
+/**
+ * The probes, for machines rather than people: liveness, readiness and the Prometheus scrape.
+ * They sit outside both surfaces and the permission table; /metrics checks its own credential.
+ */
+export function createProbes(deps: ProbesDeps): Router {
+  const { readiness } = deps;
+  const router = Router();
+  const headers = jsonSecurityHeaders(deps.isProduction);
+  router.get('/health', headers, (req, res) => {
+    noteRouteTemplate(req);
+    res.json(readiness.alive() ? { status: 'healthy', service: 'security-backend' } : { status: 'unhealthy' });
+  });
+
+  router.get('/ready', headers, (req, res) => {
+    noteRouteTemplate(req);
+    const { ready, checks } = readiness.check();
+    if (!ready) res.set('Retry-After', '5');
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
+  });
+
+  const scrape = metricsHandler(deps.registry, deps.metricsToken);
+  router.get('/metrics', (req, res, next) => {
+    noteRouteTemplate(req);
+    return scrape(req, res, next);
+  });
+
+  // Refusals here are for machines: answered as JSON, and not written to the activity log.
+  router.use(jsonErrorHandler(deps.logger));
+  return router;
+}
