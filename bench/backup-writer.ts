@@ -8,7 +8,7 @@ const db = new Database(path.join(process.argv[2]!, 'security.db'));
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = FULL');
 db.pragma('busy_timeout = 5000');
-const add = db.prepare(`INSERT INTO message_logs (sender_id, recipient_phone, status, sent_at) VALUES (1, '+34600000001', 'sent', ?)`);
+const add = db.prepare('INSERT INTO message_logs (sender_id, recipient_phone, status, sent_at) VALUES (1, \'+34600000001\', \'sent\', ?)');
 const samples: Array<[number, number]> = [];
 let running = true;
 process.stdin.on('end', () => (running = false));

@@ -63,7 +63,7 @@ export async function dataSizeBench(options: { contacts: number; seconds: number
       headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
       body: JSON.stringify({ recipient_phone: `+3461${String(i).padStart(7, '0')}`, message_content: 'Hello from the bench', template_used: 'bench' }),
     }));
-    const result = await autocannon({ url: server.url, connections: 10, duration: options.seconds, requests } as Parameters<typeof autocannon>[0]);
+    const result = await autocannon({ url: server.url, connections: 10, duration: options.seconds, requests });
     console.log(`POST /api/messages/log, 200 senders, 10 connections, ${options.seconds}s: ${result.requests.average.toFixed(0)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}`);
   } finally {
     await server.stop();

@@ -12,7 +12,14 @@ export interface LoopResult {
  * A new TCP connection for every request (as a client without a session pool does), with
  * `connections` requests in flight, for `seconds`.
  */
-export async function loadWithoutKeepAlive(url: string, options: { method?: string; headers?: Record<string, string>; connections: number; seconds: number }): Promise<LoopResult> {
+export interface LoadOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  connections: number;
+  seconds: number;
+}
+
+export async function loadWithoutKeepAlive(url: string, options: LoadOptions): Promise<LoopResult> {
   const target = new URL(url);
   const latencies: number[] = [];
   let failures = 0;

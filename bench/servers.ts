@@ -38,7 +38,7 @@ export async function startProcess(args: string[], env: Record<string, string>, 
   let output = '';
   // Keep only the start of the output (enough to see "listening"); request logs are dropped.
   const collect = (d: Buffer) => {
-    if (output.length < 64 * 1024) output += d;
+    if (output.length < 64 * 1024) output += d.toString();
   };
   child.stdout?.on('data', collect);
   child.stderr!.on('data', collect);

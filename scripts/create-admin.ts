@@ -19,7 +19,7 @@ async function prompt(question: string): Promise<string> {
   let muted = false;
   const output = new Writable({
     write(chunk, _encoding, done) {
-      if (!muted) process.stdout.write(chunk);
+      if (!muted) process.stdout.write(chunk as Buffer);
       done();
     },
   });

@@ -60,6 +60,6 @@ export function createApi(deps: ApiDeps): Router {
   surface.use(JSON_PREFIXES, () => {
     throw new NotFound('Not found');
   });
-  surface.use(jsonErrorHandler(deps.logger, services.refusals.record));
+  surface.use(jsonErrorHandler({ logger: deps.logger, recordRefusal: services.refusals.record }));
   return surface;
 }

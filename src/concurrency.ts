@@ -8,7 +8,8 @@ export class QueueFullError extends Error {
  * Runs at most `concurrency` tasks at once and queues up to `maxQueued` more; beyond that it
  * refuses at once rather than letting a flood build an unbounded backlog.
  */
-export function createLimiter(concurrency: number, maxQueued: number) {
+export function createLimiter(options: { concurrency: number; maxQueued: number }) {
+  const { concurrency, maxQueued } = options;
   let running = 0;
   const waiting: Array<() => void> = [];
 

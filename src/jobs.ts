@@ -79,8 +79,8 @@ export function startJobs(jobs: Job[], logger: Logger): { stop(): void } {
         running = false;
       }
     };
-    const timer = setInterval(turn, job.everyMs).unref();
-    const first = job.firstAfterMs === undefined ? [] : [setTimeout(turn, job.firstAfterMs).unref()];
+    const timer = setInterval(() => void turn(), job.everyMs).unref();
+    const first = job.firstAfterMs === undefined ? [] : [setTimeout(() => void turn(), job.firstAfterMs).unref()];
     return [timer, ...first];
   });
   return { stop: () => timers.forEach((t) => clearTimeout(t)) };

@@ -19,6 +19,7 @@ import { createLoginCsrf, isSignInPath } from './http/login-csrf.js';
 import { loadPanelUser, requirePasswordChange } from './http/panel-auth.js';
 import { anonymousPostLimit, loginPageLimit } from './http/rate-limits.js';
 import { refuseCrossSite } from './http/same-origin.js';
+import { bodyString } from './http/schemas.js';
 import { sessionMiddleware } from './http/session.js';
 import type { Services } from './services.js';
 
@@ -33,10 +34,7 @@ export interface PanelDeps {
 export function createPanel(deps: PanelDeps): Router {
   const { config, services } = deps;
   const { csrfSynchronisedProtection, generateToken } = csrfSync({
-    getTokenFromRequest: (req) => {
-      const fromBody: unknown = req.body?._csrf;
-      return typeof fromBody === 'string' ? fromBody : (req.headers['x-csrf-token'] as string | undefined);
-    },
+    getTokenFromRequest: (req) => bodyString(req.body, '_csrf') ?? req.headers['x-csrf-token'],
   });
 
   // The sign-in form is protected without a session (none is stored until someone signs in);
@@ -50,7 +48,7 @@ export function createPanel(deps: PanelDeps): Router {
     res.set('Cache-Control', 'no-store');
     next();
   });
-  panel.use(sessionMiddleware(config, deps.sessionStore));
+  panel.use(sessionMiddleware({ config, store: deps.sessionStore }));
   // View locals come before anything that can fail, so error pages render in the layout.
   panel.use(exposeFlash);
   panel.use((req, res, next) => {
@@ -61,17 +59,18 @@ export function createPanel(deps: PanelDeps): Router {
     res.locals.can = (action: Action, target?: UserTarget) => allows(req.currentUser, action, target);
     next();
   });
-  panel.use(loginPageLimit(config.throttle.pageRequestsPerMinute, recordRefusal));
+  panel.use(loginPageLimit({ perMinute: config.throttle.pageRequestsPerMinute, record: recordRefusal }));
   panel.use(refuseCrossSite);
   panel.use(refuseEncodedBodies);
   panel.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 }));
   panel.use(loadPanelUser({ accounts: services.accounts, absoluteHours: config.session.absoluteHours, clock: services.clock }));
   // Before CSRF, so that a flood of forged or anonymous posts is cut off after its first minute's worth.
-  panel.use(anonymousPostLimit(config.throttle.requestsPerMinute, recordRefusal));
+  panel.use(anonymousPostLimit({ perMinute: config.throttle.requestsPerMinute, record: recordRefusal }));
   panel.use((req, res, next) => (isSignInForm(req) ? loginCsrf.protect : csrfSynchronisedProtection)(req, res, next));
   panel.use(requirePasswordChange);
 
-  panel.use(createAuthRoutes({ signIn: services.signIn, cookie: { name: config.session.cookieName, secure: config.session.secureCookie }, clock: services.clock }));
+  const cookie = { name: config.session.cookieName, secure: config.session.secureCookie };
+  panel.use(createAuthRoutes({ signIn: services.signIn, cookie, clock: services.clock }));
   panel.use(createAccountRoutes({ account: services.account, clock: services.clock }));
   panel.use(createUsersRoutes({ users: services.users, activity: services.activity }));
   panel.use(createContactsRoutes({ contacts: services.contacts }));
@@ -82,6 +81,6 @@ export function createPanel(deps: PanelDeps): Router {
   panel.use(() => {
     throw new NotFound('There is no page at this address.');
   });
-  panel.use(htmlErrorHandler(deps.logger, recordRefusal));
+  panel.use(htmlErrorHandler({ logger: deps.logger, recordRefusal }));
   return panel;
 }

@@ -64,7 +64,8 @@ export function createServices(deps: ServiceDeps) {
   const users = createUsersService({ db, repo: accounts, activityLog, tokens, passwordRequireClasses: config.passwordRequireClasses, clock });
 
   const contacts = createContactsService({ db: dataDb, team: users, activityLog: dataActivityLog, defaultCountry: config.defaultCountry, clock });
-  const messages = createMessagesService({ db: dataDb, team: users, activityLog: dataActivityLog, quotas: config.quotas, defaultCountry: config.defaultCountry, clock });
+  const messages = createMessagesService({ db: dataDb, team: users, activityLog: dataActivityLog, quotas: config.quotas,
+    defaultCountry: config.defaultCountry, clock });
   const activity = createActivityService({ db, activityLog, retentionDays: config.activity.retentionDays, clock });
   const dashboard = createDashboardService({ db, team: users, contacts, backups: config.backups, clock });
   const readiness = createReadiness({ db, clock, dataDir: config.dataDir, diskMinFreeBytes: config.diskMinFreeBytes });

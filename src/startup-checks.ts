@@ -38,7 +38,7 @@ function mustBeWritable(target: string, what: string): void {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new StartupRefusal(`${target} (${what}) is not writable (${code}): make it writable by this user ` +
-      `(or remount its filesystem read-write), then start again`);
+      '(or remount its filesystem read-write), then start again');
   }
 }
 

@@ -86,10 +86,10 @@ describe('attacks by someone with the database file but not the secret', () => {
       file.exec('DROP TRIGGER activity_log_no_update');
       file.prepare("UPDATE activity_log SET outcome = 'success', hash = ? WHERE id = ?").run(hashRow(edited), target.id);
       file.close();
-      assert.deepEqual(ctx.services.activity.verifyChain(), { where: `row ${target.id}`, reason: 'its content does not match its hash' });
+      assert.deepEqual(ctx.services.activity.verifyChain(), { where: `row ${String(target.id)}`, reason: 'its content does not match its hash' });
       const bad = await verify(ctx.dir);
       assert.equal(bad.code, 1);
-      assert.match(bad.stderr, new RegExp(`^activity log: row ${target.id} does not verify`));
+      assert.match(bad.stderr, new RegExp(`^activity log: row ${String(target.id)} does not verify`));
     } finally {
       await ctx.close();
     }

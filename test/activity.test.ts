@@ -171,7 +171,7 @@ describe('the activity API and page are for admins', () => {
     const worker = await insertUser(ctx.db, { role: 'worker' });
     const victim = await insertUser(ctx.db, { role: 'worker' });
     await request(ctx.app).delete(`/api/users/${victim.id}`).set('Authorization', `Bearer ${adminToken}`);
-    const open = ctx.db.prepare("SELECT id FROM activity_flags WHERE acknowledged_at IS NULL ORDER BY id DESC LIMIT 1").pluck().get() as number;
+    const open = ctx.db.prepare('SELECT id FROM activity_flags WHERE acknowledged_at IS NULL ORDER BY id DESC LIMIT 1').pluck().get() as number;
     assert.ok(open, 'a critical_action flag is open');
     const flagsBefore = JSON.stringify(ctx.db.prepare('SELECT * FROM activity_flags').all());
     for (const user of [manager, worker]) {

@@ -121,7 +121,7 @@ function aimed(m: Model, aim: Aim, kind: Kind, [actorPick, targetPick, toPick]: 
   const actor = aim === 'own' ? nth(managers.length ? managers : creators, actorPick) : nth(admins, actorPick);
   const targets = aim === 'own' ? createdBy(actor?.id)
     : kind === 'transfer' ? m.accounts.filter((t) => t.role === 'manager' && createdBy(t.id).length > 0)
-      : m.accounts.filter((t) => isManager(t.createdBy));
+    : m.accounts.filter((t) => isManager(t.createdBy));
   const target = nth(targets, targetPick);
   const to = nth(m.accounts.filter((t) => t.role === 'manager' && t.isActive && t.id !== target?.id), toPick) ?? accountOf(m, toPick);
   return actor && target ? [actor, target, to] : null;
@@ -159,7 +159,8 @@ class Create implements fc.AsyncCommand<Model, Real> {
     const allowed = actor.role === 'admin' || (actor.role === 'manager' && this.role === 'worker');
     assert.equal(res.status, allowed ? 201 : 403, `${actor.role} creates ${this.role}: ${JSON.stringify(res.body)}`);
     if (allowed) {
-      m.accounts.push({ id: res.body.user.id, username, role: this.role, createdBy: actor.id, isOwner: false, isActive: true, mustChange: false, credentialVersion: 1 });
+      m.accounts.push({ id: res.body.user.id, username, role: this.role, createdBy: actor.id, isOwner: false, isActive: true,
+        mustChange: false, credentialVersion: 1 });
       m.events += 1;
     }
     assertDbMatches(m, r);

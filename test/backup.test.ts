@@ -19,8 +19,8 @@ function dataDir(rows = 0): string {
   const dir = tempDir();
   const db = openDatabase(path.join(dir, 'security.db'), { synchronous: 'NORMAL' });
   migrate(db);
-  db.prepare(`INSERT INTO users (username, password_hash, role, created_at, updated_at) VALUES ('sender', '$argon2id$fixture', 'worker', '2026-01-01', '2026-01-01')`).run();
-  const add = db.prepare(`INSERT INTO message_logs (sender_id, recipient_phone, message_content, status, sent_at) VALUES (1, '+34600000000', ?, 'sent', '2026-01-01T00:00:00.000Z')`);
+  db.prepare('INSERT INTO users (username, password_hash, role, created_at, updated_at) VALUES (\'sender\', \'$argon2id$fixture\', \'worker\', \'2026-01-01\', \'2026-01-01\')').run();
+  const add = db.prepare('INSERT INTO message_logs (sender_id, recipient_phone, message_content, status, sent_at) VALUES (1, \'+34600000000\', ?, \'sent\', \'2026-01-01T00:00:00.000Z\')');
   db.transaction(() => { for (let i = 0; i < rows; i += 1) add.run(`message ${i} `.padEnd(100, 'x')); })();
   db.close();
   return dir;
@@ -30,7 +30,7 @@ function dataDir(rows = 0): string {
 function startWriter(file: string) {
   const db = new Database(file);
   db.pragma('busy_timeout = 5000');
-  const add = db.prepare(`INSERT INTO message_logs (sender_id, recipient_phone, status, sent_at) VALUES (1, '+34600000001', 'sent', ?)`);
+  const add = db.prepare('INSERT INTO message_logs (sender_id, recipient_phone, status, sent_at) VALUES (1, \'+34600000001\', \'sent\', ?)');
   let running = true;
   let written = 0;
   const done = (async () => {

@@ -103,7 +103,8 @@ describe('production refusals', () => {
     assert.deepEqual(problemsOf({ DATA_DIR: tempDir(), HEADERS_TIMEOUT_SECONDS: '11' }).map((p) => p.split(':')[0]), ['HEADERS_TIMEOUT_SECONDS']);
     assert.deepEqual(problemsOf({ DATA_DIR: tempDir(), REQUEST_TIMEOUT_SECONDS: '31' }).map((p) => p.split(':')[0]), ['REQUEST_TIMEOUT_SECONDS']);
     const config = loadConfig({ DATA_DIR: tempDir() });
-    assert.deepEqual(config.server, { maxConnections: 1000, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5000, shutdownGraceMs: 5000 });
+    assert.deepEqual(config.server,
+      { maxConnections: 1000, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5000, shutdownGraceMs: 5000 });
   });
 
   test('a default admin password is refused', () => {

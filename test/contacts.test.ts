@@ -173,7 +173,7 @@ describe('contacts page', () => {
     const lines = csv.text.trim().split('\r\n');
     assert.equal(lines[0], 'id,phone,name,source_group,scraped_by,scraped_at');
     assert.equal(lines.length, 3);
-    assert.ok(lines.some((l) => l.includes(`+447700000002,"'=HYPERLINK(""http://x"")"`)), 'formulas are neutralised');
+    assert.ok(lines.some((l) => l.includes('+447700000002,"\'=HYPERLINK(""http://x"")"')), 'formulas are neutralised');
     const workerCsv = await request.agent(ctx.app).get('/contacts.csv');
     assert.equal(workerCsv.status, 303, 'no export without signing in');
   });

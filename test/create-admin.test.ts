@@ -13,7 +13,7 @@ const createAdmin = (username: string, password: string) =>
 const admins = () => {
   const db = new Database(path.join(dir, 'security.db'), { readonly: true });
   try {
-    return db.prepare("SELECT username, is_owner, role FROM users ORDER BY id").all() as Array<{ username: string; is_owner: number; role: string }>;
+    return db.prepare('SELECT username, is_owner, role FROM users ORDER BY id').all() as Array<{ username: string; is_owner: number; role: string }>;
   } finally {
     db.close();
   }

@@ -69,7 +69,7 @@ describe('a full disk under the data directory', () => {
       body: new URLSearchParams({ _csrf: csrf, username: 'newcomer', password: STRONG_PASSWORD, confirm_password: STRONG_PASSWORD, role: 'worker' }),
     });
     const panelText = await panel.text();
-    assert.equal(panel.status, 503, panelText.replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").slice(0, 600));
+    assert.equal(panel.status, 503, panelText.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').slice(0, 600));
     assert.ok(panel.headers.get('retry-after'));
     assert.match(panelText, /Storage is unavailable right now/);
 

@@ -48,9 +48,9 @@ describe('the fuzz oracle', () => {
     const ctx = await makeTestApp();
     try {
       const before = snapshot(ctx.db);
-      ctx.db.prepare(`INSERT INTO activity_log (at, action, outcome, prev_hash, hash) VALUES ('2024-01-01T00:00:00Z', 'access.denied', 'denied', 'a', 'b')`).run();
+      ctx.db.prepare('INSERT INTO activity_log (at, action, outcome, prev_hash, hash) VALUES (\'2024-01-01T00:00:00Z\', \'access.denied\', \'denied\', \'a\', \'b\')').run();
       assert.deepEqual(changedTables(before, snapshot(ctx.db)), []);
-      ctx.db.prepare(`INSERT INTO activity_log (at, action, outcome, prev_hash, hash) VALUES ('2024-01-01T00:00:00Z', 'user.create', 'success', 'b', 'c')`).run();
+      ctx.db.prepare('INSERT INTO activity_log (at, action, outcome, prev_hash, hash) VALUES (\'2024-01-01T00:00:00Z\', \'user.create\', \'success\', \'b\', \'c\')').run();
       assert.deepEqual(changedTables(before, snapshot(ctx.db)).sort(), ['activity_daily', 'activity_log']);
       const user = await insertUser(ctx.db, { role: 'worker' });
       const users = snapshot(ctx.db);

@@ -200,7 +200,7 @@ describe('hostile transport (issue 9, item 6)', () => {
     const token = await adminToken();
     const { agent, csrf } = await signedInAdmin();
     const before = usersRow();
-    const successes = count(ctx.db, `SELECT count(*) AS n FROM activity_log WHERE outcome = 'success'`);
+    const successes = count(ctx.db, 'SELECT count(*) AS n FROM activity_log WHERE outcome = \'success\'');
     const api = [['get', '/api/users/%'], ['get', '/api/users/%zz'], ['delete', '/api/users/%'], ['put', '/api/users/%E0%A4%A/role'],
       ['post', '/api/users/%/sign-out'], ['post', '/api/activity/flags/%/acknowledge']] as const;
     for (const [method, url] of api) {
@@ -214,7 +214,7 @@ describe('hostile transport (issue 9, item 6)', () => {
       assert.match(res.text, /<h1>Bad request<\/h1>/);
     }
     assert.equal(usersRow(), before);
-    assert.equal(count(ctx.db, `SELECT count(*) AS n FROM activity_log WHERE outcome = 'success'`), successes);
+    assert.equal(count(ctx.db, 'SELECT count(*) AS n FROM activity_log WHERE outcome = \'success\''), successes);
     assert.equal(unhandled(), 0);
   });
 

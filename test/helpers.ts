@@ -80,7 +80,16 @@ export function uniqueName(prefix = 'user'): string {
 let strongHash: Promise<string> | undefined;
 
 /** Inserts an account directly, as a fixture; returns its id, name and password. */
-export async function insertUser(db: Db, fields: { username?: string; password?: string; role?: Role; isOwner?: boolean; mustChangePassword?: boolean; createdBy?: number } = {}) {
+export interface UserFixture {
+  username?: string;
+  password?: string;
+  role?: Role;
+  isOwner?: boolean;
+  mustChangePassword?: boolean;
+  createdBy?: number;
+}
+
+export async function insertUser(db: Db, fields: UserFixture = {}) {
   const username = fields.username ?? uniqueName(fields.role ?? 'user');
   const now = new Date().toISOString();
   strongHash ??= hashPassword(STRONG_PASSWORD);

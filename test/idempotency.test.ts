@@ -61,7 +61,7 @@ describe('Idempotency-Key on the message log', () => {
       const answers = await Promise.all(Array.from({ length: 20 }, async () => {
         const res = await fetch(`${server.url}/api/messages/bulk-log`, { method: 'POST', body,
           headers: { authorization: `Bearer ${w.token}`, 'content-type': 'application/json', 'idempotency-key': 'parallel-1' } });
-        return { status: res.status, body: await res.json() as unknown, replayed: res.headers.get('idempotent-replayed') };
+        return { status: res.status, body: await res.json(), replayed: res.headers.get('idempotent-replayed') };
       }));
       for (const a of answers) assert.deepEqual({ status: a.status, body: a.body }, { status: 201, body: { message: 'Logged 2 messages', logged: 2 } });
       assert.equal(answers.filter((a) => a.replayed !== 'true').length, 1, 'one request stored, 19 replayed');

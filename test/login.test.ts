@@ -152,7 +152,7 @@ describe('immediate effect on panel sessions', () => {
     const agent = request.agent(ctx.app);
     await signIn(agent, admin.username, admin.password);
     assert.equal((await agent.get('/dashboard')).status, 200);
-    ctx.db.prepare(`UPDATE users SET is_active = 0, terminated_at = ?, credential_version = credential_version + 1 WHERE id = ?`)
+    ctx.db.prepare('UPDATE users SET is_active = 0, terminated_at = ?, credential_version = credential_version + 1 WHERE id = ?')
       .run(new Date().toISOString(), admin.id);
     const res = await agent.get('/dashboard');
     assert.equal(res.status, 303);

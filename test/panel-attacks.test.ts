@@ -79,32 +79,32 @@ describe('anonymous refusals cannot flood the activity log', () => {
   // Its own app: the per-IP cap must start untouched by the tests above.
   test('500 forged anonymous posts write at most 10 rows, and the counts add up once the minute is over', () =>
     serveApp({ LOGIN_REQUESTS_PER_MINUTE: '60' }, async (ctx, server) => {
-    const flood = async () => {
-      const answers = [];
-      for (let batch = 0; batch < 10; batch += 1) {
-        answers.push(...await Promise.all(Array.from({ length: 50 }, (_, i) =>
-          fetch(`${server.url}${i % 2 ? '/login' : '/users/1/terminate'}`, { method: 'POST', redirect: 'manual',
-            headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '_csrf=forged&username=a&password=b' }))));
-      }
-      return answers;
-    };
-    const rowsBefore = count(ctx.db, 'SELECT count(*) AS n FROM activity_log');
-    const answers = await flood();
-    assert.deepEqual(statuses(answers), { 403: 60, 429: 440 }, 'the first minute’s worth fails CSRF, the rest is cut off');
-    const written = count(ctx.db, 'SELECT count(*) AS n FROM activity_log') - rowsBefore;
-    assert.ok(written <= 10, `${written} rows during the flood`);
+      const flood = async () => {
+        const answers = [];
+        for (let batch = 0; batch < 10; batch += 1) {
+          answers.push(...await Promise.all(Array.from({ length: 50 }, (_, i) =>
+            fetch(`${server.url}${i % 2 ? '/login' : '/users/1/terminate'}`, { method: 'POST', redirect: 'manual',
+              headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '_csrf=forged&username=a&password=b' }))));
+        }
+        return answers;
+      };
+      const rowsBefore = count(ctx.db, 'SELECT count(*) AS n FROM activity_log');
+      const answers = await flood();
+      assert.deepEqual(statuses(answers), { 403: 60, 429: 440 }, 'the first minute’s worth fails CSRF, the rest is cut off');
+      const written = count(ctx.db, 'SELECT count(*) AS n FROM activity_log') - rowsBefore;
+      assert.ok(written <= 10, `${written} rows during the flood`);
 
-    ctx.clock.now += 61_000;
-    ctx.services.refusals.flush();
-    const rows = ctx.db.prepare(`SELECT action, detail FROM activity_log WHERE id > (SELECT max(id) - 10 FROM activity_log)
+      ctx.clock.now += 61_000;
+      ctx.services.refusals.flush();
+      const rows = ctx.db.prepare(`SELECT action, detail FROM activity_log WHERE id > (SELECT max(id) - 10 FROM activity_log)
       AND action IN ('csrf.failed', 'rate_limit.refused') AND user_id IS NULL`).all() as Array<{ action: string; detail: string }>;
-    assert.ok(rows.length <= 10);
-    const total = (action: string) => rows.filter((r) => r.action === action)
-      .reduce((sum, r) => sum + (JSON.parse(r.detail) as { count: number }).count, 0);
-    assert.equal(total('csrf.failed'), 60);
-    assert.equal(total('rate_limit.refused'), 440);
-    assert.equal(count(ctx.db, 'SELECT count(*) AS n FROM activity_log') - rowsBefore, 4, 'first and rest, per kind');
-  }));
+      assert.ok(rows.length <= 10);
+      const total = (action: string) => rows.filter((r) => r.action === action)
+        .reduce((sum, r) => sum + (JSON.parse(r.detail) as { count: number }).count, 0);
+      assert.equal(total('csrf.failed'), 60);
+      assert.equal(total('rate_limit.refused'), 440);
+      assert.equal(count(ctx.db, 'SELECT count(*) AS n FROM activity_log') - rowsBefore, 4, 'first and rest, per kind');
+    }));
 
 });
 

@@ -91,8 +91,8 @@ describe('migration 006 on data from before it', () => {
         { id: 5 * 2 ** 20 + 1, contact_id: 5, scraped_by: 2, name: 'Shared', named_at: T1 },
         { id: 6 * 2 ** 20, contact_id: 6, scraped_by: 1, name: null, named_at: null },
       ]);
-      assert.deepEqual(db.prepare(`SELECT rowid >> 20 AS c FROM contact_names_fts WHERE contact_names_fts MATCH '"shared"'`).pluck().all(), [5, 5]);
-      assert.deepEqual(db.prepare(`SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH '"5679"'`).pluck().all(), [6]);
+      assert.deepEqual(db.prepare('SELECT rowid >> 20 AS c FROM contact_names_fts WHERE contact_names_fts MATCH \'"shared"\'').pluck().all(), [5, 5]);
+      assert.deepEqual(db.prepare('SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH \'"5679"\'').pluck().all(), [6]);
     } finally {
       db.close();
     }

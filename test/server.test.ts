@@ -19,8 +19,8 @@ async function start(env: Record<string, string>): Promise<Running> {
     cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env },
   });
   let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   const deadline = Date.now() + 20_000;
   while (!output.includes('"msg":"listening"')) {

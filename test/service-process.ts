@@ -31,8 +31,8 @@ export async function startService(env: Record<string, string>, args: string[] =
     env: { PATH: process.env.PATH ?? '', ADMIN_USERNAME: OWNER.username, ADMIN_PASSWORD: OWNER.password, ...env, SECURITY_PORT: String(port) },
   });
   let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   const deadline = Date.now() + 30_000;
   while (!output.includes('"msg":"listening"')) {

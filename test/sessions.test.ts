@@ -82,7 +82,8 @@ describe('anonymous visitors store no session', () => {
 });
 
 describe('a sign-in without the browser\'s own form token is refused', () => {
-  async function refusedWithoutChange(send: (agent: ReturnType<typeof request.agent>, admin: { username: string; password: string }) => Promise<request.Response>) {
+  type Send = (agent: ReturnType<typeof request.agent>, admin: { username: string; password: string }) => Promise<request.Response>;
+  async function refusedWithoutChange(send: Send) {
     const admin = await insertUser(ctx.db, { role: 'admin' });
     const rows = sessionRows(ctx);
     const events = count(ctx.db, "SELECT COUNT(*) AS n FROM activity_log WHERE action IN ('login', 'session.start')");
@@ -129,8 +130,8 @@ describe('session upkeep', () => {
     // A session last used 31 minutes ago (the idle limit is 30), written as the store writes one.
     // (Through the store's own connection: a second SQLite library writing this file in the same
     // process would drop the store's POSIX locks.)
-    await new Promise<void>((resolve, reject) => ctx.sessionStore.set('stale-session-id',
-      { cookie: { maxAge: -60_000, originalMaxAge: 30 * 60_000 }, userId: admin.id } as unknown as SessionData, (err) => (err ? reject(err) : resolve())));
+    const stale = { cookie: { maxAge: -60_000, originalMaxAge: 30 * 60_000 }, userId: admin.id } as unknown as SessionData;
+    await new Promise<void>((resolve, reject) => ctx.sessionStore.set('stale-session-id', stale, (err?: Error) => (err ? reject(err) : resolve())));
     const before = sessionRows(ctx);
     assert.equal(sessionRowsWhere(ctx, 'sid = ?', 'stale-session-id'), 1);
 

@@ -41,8 +41,8 @@ async function start(env: Record<string, string>): Promise<Running> {
       LOGIN_PAGE_REQUESTS_PER_MINUTE: '100000', LOGIN_MAX_FAILURES_PER_IP: '100000', LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000', ...env },
   });
   let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   await waitFor(() => output, '"msg":"listening"', child);
   return { child, port, output: () => output, exited };

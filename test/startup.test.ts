@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { migrate, openDatabase } from '../src/db.js';
 import { TEST_JWT_SECRET, TEST_SESSION_SECRET, tempDir } from './helpers.js';
 import { runTs } from './process.js';

@@ -334,7 +334,7 @@ describe('an account on a one-time or reset password', () => {
     assert.equal(count(ctx.db, 'SELECT count(*) AS n FROM users'), usersBefore, 'nothing was created');
     assert.equal(count(ctx.db, 'SELECT count(*) AS n FROM contacts WHERE phone LIKE ?', '%15550001111'), 0);
     assert.equal(count(ctx.db, 'SELECT count(*) AS n FROM message_logs WHERE sender_id = ?', u.id), 0);
-    assert.equal(count(ctx.db, "SELECT count(*) AS n FROM refresh_tokens WHERE spent_at IS NOT NULL AND login_id IN (SELECT id FROM token_logins WHERE user_id = ?)", u.id), 0,
+    assert.equal(count(ctx.db, 'SELECT count(*) AS n FROM refresh_tokens WHERE spent_at IS NOT NULL AND login_id IN (SELECT id FROM token_logins WHERE user_id = ?)', u.id), 0,
       'the refresh token was not spent');
   });
 

@@ -145,7 +145,7 @@ describe('PUT /api/users/:id', () => {
 });
 
 describe('termination, role change and sign-out take effect at once', () => {
-  test("terminating a manager ends their panel session and their token logins; their accounts stay", async () => {
+  test('terminating a manager ends their panel session and their token logins; their accounts stay', async () => {
     const manager = await insertUser(ctx.db, { role: 'manager', createdBy: admin.id });
     const worker = await insertUser(ctx.db, { role: 'worker', createdBy: manager.id });
     const agent = request.agent(ctx.app);
@@ -192,7 +192,7 @@ describe('termination, role change and sign-out take effect at once', () => {
 });
 
 describe('handing over a terminated manager’s accounts', () => {
-  test("an admin moves every account to another manager, who then sees them; a manager cannot", async () => {
+  test('an admin moves every account to another manager, who then sees them; a manager cannot', async () => {
     const leaving = await insertUser(ctx.db, { role: 'manager', createdBy: admin.id });
     const staying = await insertUser(ctx.db, { role: 'manager', createdBy: admin.id });
     const a = await insertUser(ctx.db, { role: 'worker', createdBy: leaving.id });

@@ -63,7 +63,8 @@ before(async () => {
   const manager2 = await insertUser(ctx.db, { role: 'manager', createdBy: admin.id });
   const worker = await insertUser(ctx.db, { role: 'worker', createdBy: manager1.id });
   ids.receiver = (await insertUser(ctx.db, { role: 'manager', createdBy: admin.id })).id;
-  for (const [name, user] of Object.entries({ owner, admin, manager1, manager2, worker }) as Array<[ActorName, { id: number; username: string; password: string }]>) {
+  const signedIn = Object.entries({ owner, admin, manager1, manager2, worker }) as Array<[ActorName, { id: number; username: string; password: string }]>;
+  for (const [name, user] of signedIn) {
     ids[name] = user.id;
     const login = await request(ctx.app).post('/auth/login').send({ username: user.username, password: user.password });
     assert.equal(login.status, 200, `login ${user.username}`);
@@ -84,8 +85,8 @@ const changeRole = (id: number, role: Role) =>
 async function target(name: TargetName, actor: ActorName, terminated = false): Promise<number> {
   const make = async (role: Role, createdBy: number | undefined) => (await insertUser(ctx.db, { role, createdBy })).id;
   const id = await {
-    owner: async () => ids.owner,
-    self: async () => ids[actor],
+    owner: () => Promise.resolve(ids.owner),
+    self: () => Promise.resolve(ids[actor]),
     otherAdmin: () => make('admin', undefined),
     workerOfM1: () => make('worker', ids.manager1),
     workerOfM2: () => make('worker', ids.manager2),
@@ -103,7 +104,10 @@ async function target(name: TargetName, actor: ActorName, terminated = false): P
 }
 
 const COLUMNS = 'id, username, password_hash, role, created_by, is_active, must_change_password, credential_version';
-interface UserRow { id: number; username: string; password_hash: string; role: Role; created_by: number | null; is_active: number; must_change_password: number; credential_version: number }
+interface UserRow {
+  id: number; username: string; password_hash: string; role: Role; created_by: number | null;
+  is_active: number; must_change_password: number; credential_version: number;
+}
 const row = (id: number) => ctx.db.prepare(`SELECT ${COLUMNS} FROM users WHERE id = ?`).get(id) as UserRow;
 const snapshot = () => JSON.stringify({
   users: ctx.db.prepare(`SELECT ${COLUMNS}, terminated_at, updated_at FROM users ORDER BY id`).all(),

@@ -98,7 +98,7 @@ describe('creating a user through the form', () => {
     const created = ctx.db.prepare("SELECT id, role, created_by FROM users WHERE username = 'formuser2'").get() as { id: number; role: string; created_by: number };
     assert.equal(res.headers.location, `/users/${created.id}`);
     assert.deepEqual([created.role, created.created_by], ['worker', admin.id]);
-    const page = await adminAgent.get(res.headers.location!);
+    const page = await adminAgent.get(res.headers.location);
     assert.match(page.text, /User formuser2 was created/);
   });
 

@@ -43,15 +43,15 @@ export function createThrottleRepo(db: Db) {
       const row = find.get({ scope, key });
       return row
         ? {
-            scope: row.scope,
-            key: row.key,
-            failures: row.failures,
-            inFlight: row.in_flight,
-            windowStartedAt: row.window_started_at,
-            lockedUntil: row.locked_until,
-            lockouts: row.lockouts,
-            updatedAt: row.updated_at,
-          }
+          scope: row.scope,
+          key: row.key,
+          failures: row.failures,
+          inFlight: row.in_flight,
+          windowStartedAt: row.window_started_at,
+          lockedUntil: row.locked_until,
+          lockouts: row.lockouts,
+          updatedAt: row.updated_at,
+        }
         : null;
     },
     save: (state: ThrottleState): void => {

@@ -2,7 +2,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { audienceOf, can, type Action } from '../domain/permissions.js';
 import { InvalidToken, type AccessTokenVerifier, type ActorContext, type TokenPrincipal } from '../domain/principal.js';
 import { Forbidden, PasswordChangeRequired, TokenRefused } from './errors.js';
-import { noteRouteTemplate } from './route-template.js';
+import { namesAction, noteRouteTemplate } from './route-guard.js';
 
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
 
@@ -52,7 +52,7 @@ const USABLE_BEFORE_PASSWORD_CHANGE: ReadonlySet<Action> = new Set(['account.cha
  */
 export function permit(action: Action): RequestHandler {
   const audience = audienceOf(action);
-  return (req, res, next) => {
+  return namesAction(action, (req, res, next) => {
     noteRouteTemplate(req);
     if (audience === 'anyone') return next();
     const caller = tokenCaller(res);
@@ -60,7 +60,7 @@ export function permit(action: Action): RequestHandler {
     if (caller.mustChangePassword && !USABLE_BEFORE_PASSWORD_CHANGE.has(action)) throw new PasswordChangeRequired();
     if (!can(caller, action)) throw new Forbidden('You do not have permission to do that');
     next();
-  };
+  });
 }
 
 /** The token's user as the actor of a change, with where the request came from. */

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { describeError, isStorageFailure, MethodNotAllowed, type ErrorReply } from './errors.js';
 import { rerenderForm } from './forms.js';
+import { bodyString } from './schemas.js';
 import { isSignInPath } from './login-csrf.js';
 import type { Logger } from './logger.js';
 import type { RecordRefusal } from './refusals.js';
@@ -61,6 +62,12 @@ function report(logger: Logger, req: Request, err: unknown, reply: ErrorReply): 
 
 type Answer = (reply: ErrorReply, req: Request, res: Response) => void;
 
+export interface ErrorHandlerDeps {
+  logger: Logger;
+  /** Writes 403s and CSRF failures to the activity log; absent where refusals are not people's (the probes). */
+  recordRefusal?: RecordRefusal;
+}
+
 /** What both surfaces do with an error: classify, log, record a refusal, then answer. */
 function errorHandler(logger: Logger, record: RecordRefusal | undefined, answer: Answer): ErrorRequestHandler {
   return (err, req, res, _next) => {
@@ -91,8 +98,8 @@ export function errorBody(reply: ErrorReply): Record<string, unknown> {
 }
 
 /** JSON surface: every error answered from its own fields. */
-export function jsonErrorHandler(logger: Logger, record?: RecordRefusal): ErrorRequestHandler {
-  return errorHandler(logger, record, (reply, _req, res) => {
+export function jsonErrorHandler(deps: ErrorHandlerDeps): ErrorRequestHandler {
+  return errorHandler(deps.logger, deps.recordRefusal, (reply, _req, res) => {
     res.status(reply.status).json(errorBody(reply));
   });
 }
@@ -113,15 +120,16 @@ function showFormAgain(logger: Logger, req: Request, res: Response, reply: Error
 }
 
 /** HTML surface: an error page in the layout; unexpected errors show only the request id. */
-export function htmlErrorHandler(logger: Logger, record?: RecordRefusal): ErrorRequestHandler {
-  return errorHandler(logger, record, (reply, req, res) => {
+export function htmlErrorHandler(deps: ErrorHandlerDeps): ErrorRequestHandler {
+  const { logger } = deps;
+  return errorHandler(logger, deps.recordRefusal, (reply, req, res) => {
     if (showFormAgain(logger, req, res, reply)) return;
     // A refused sign-in (expired form, another site, too many requests) shows the form again.
     const view = isSignInPath(req.path) && !reply.unexpected ? 'auth/login' : 'errors/error';
     const locals = {
       title: TITLES[reply.status] ?? 'Error', status: reply.status, message: reply.message, requestId: req.id,
       // A refused sign-in shows the form again with the username typed (never the password).
-      username: typeof req.body?.username === 'string' ? req.body.username.trim().slice(0, 128) : '', errors: {}, notice: null,
+      username: (bodyString(req.body, 'username') ?? '').trim().slice(0, 128), errors: {}, notice: null,
     };
     res.status(reply.status).render(view, locals, (renderError, html) => {
       if (renderError) {

@@ -160,7 +160,7 @@ export function describeError(err: unknown): ErrorReply {
     return { status: 403, message: 'The form has expired or did not come from this site. Reload the page and try again.',
       code: 'csrf', unexpected: false };
   }
-  const status = clientStatus(err as { status?: unknown; statusCode?: unknown });
+  const status = clientStatus(err);
   return status === undefined ? UNEXPECTED : describeClientError(err, status);
 }
 

@@ -18,7 +18,7 @@ export function idempotencyOf(req: Request, endpoint: string): { key: string; fi
   const key = Array.isArray(raw) ? raw.join(', ') : raw;
   const problem = key.trim() === '' ? 'must not be empty'
     : key.length > MAX_LENGTH ? `must be at most ${MAX_LENGTH} characters`
-      : !PRINTABLE.test(key) ? 'must contain printable ASCII characters only' : null;
+    : !PRINTABLE.test(key) ? 'must contain printable ASCII characters only' : null;
   if (problem) throw new BadRequest(`${HEADER} header ${problem}`, { [HEADER]: problem });
   const fingerprint = crypto.createHash('sha256').update(endpoint).update('\n').update(JSON.stringify(req.body ?? null)).digest('hex');
   return { key, fingerprint };

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import { parse as parseCookies } from 'cookie';
 import { doubleCsrf } from 'csrf-csrf';
+import { bodyString } from './schemas.js';
 
 /** The sign-in page's path as the router matches it: any case, with or without a trailing slash. */
 export const isSignInPath = (path: string): boolean => /^\/login\/?$/i.test(path);
@@ -37,8 +38,7 @@ export function createLoginCsrf(options: { sessionSecret: string; secure: boolea
     cookieName,
     cookieOptions: { httpOnly: true, sameSite: 'strict', secure: options.secure, path: '/' },
     getCsrfTokenFromRequest: (req) => {
-      const fromBody: unknown = req.body?._csrf;
-      return typeof fromBody === 'string' ? fromBody : req.headers['x-csrf-token'];
+      return bodyString(req.body, '_csrf') ?? req.headers['x-csrf-token'];
     },
   });
   // csrf-csrf reads req.cookies, which only cookie-parser would fill: the header is parsed here

@@ -1,4 +1,4 @@
-import { noteRouteTemplate } from './route-template.js';
+import { namesAction, noteRouteTemplate } from './route-guard.js';
 import type { Request, RequestHandler } from 'express';
 import type { ActorContext } from '../domain/principal.js';
 import { audienceOf, can, type Action } from '../domain/permissions.js';
@@ -42,13 +42,13 @@ export const requirePasswordChange: RequestHandler = (req, res, next) => {
 /** The route guard: the action must be in the permission table, and the user allowed it. */
 export function allow(action: Action): RequestHandler {
   const audience = audienceOf(action);
-  return (req, res, next) => {
+  return namesAction(action, (req, res, next) => {
     noteRouteTemplate(req);
     if (audience === 'anyone') return next();
     if (!req.currentUser) return res.redirect(303, '/login');
     if (!can(req.currentUser, action)) throw new Forbidden('You do not have permission to do that.');
     next();
-  };
+  });
 }
 
 /** The signed-in panel user as the actor of a change, with where the request came from. */

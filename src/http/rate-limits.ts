@@ -37,7 +37,12 @@ export function requestLimit(options: RequestLimitOptions): RequestHandler {
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** A per-IP panel limiter that refuses with a 429 error page, and the requests it applies to. */
-function panelLimit(perMinute: number, record: RecordRefusal, name: string, appliesTo: (req: Request) => boolean): RequestHandler {
+interface PanelLimitDeps {
+  perMinute: number;
+  record: RecordRefusal;
+}
+
+function panelLimit({ perMinute, record }: PanelLimitDeps, name: string, appliesTo: (req: Request) => boolean): RequestHandler {
   const limiter = requestLimit({ perMinute, name, record,
     refuse: (seconds) => new TooManyRequests(`Too many requests from your address. Try again in ${seconds} seconds.`, seconds, name) });
   return (req, res, next) => (appliesTo(req) ? limiter(req, res, next) : next());
@@ -47,8 +52,8 @@ function panelLimit(perMinute: number, record: RecordRefusal, name: string, appl
  * The panel's per-IP cap on posts that no signed-in user is accountable for: sign-in attempts
  * (signed in or not) and every anonymous post, which can only be a sign-in or a forgery.
  */
-export function anonymousPostLimit(perMinute: number, record: RecordRefusal): RequestHandler {
-  return panelLimit(perMinute, record, 'panel_posts',
+export function anonymousPostLimit(deps: PanelLimitDeps): RequestHandler {
+  return panelLimit(deps, 'panel_posts',
     (req) => !SAFE_METHODS.has(req.method) && (!req.currentUser || isSignInPath(req.path)));
 }
 
@@ -56,6 +61,6 @@ export function anonymousPostLimit(perMinute: number, record: RecordRefusal): Re
  * A generous per-IP cap on viewing the sign-in page: it stores nothing, but each view still
  * renders a page and signs a token, so one client cannot have it rendered without bound.
  */
-export function loginPageLimit(perMinute: number, record: RecordRefusal): RequestHandler {
-  return panelLimit(perMinute, record, 'login_page', (req) => isSignInPath(req.path) && SAFE_METHODS.has(req.method));
+export function loginPageLimit(deps: PanelLimitDeps): RequestHandler {
+  return panelLimit(deps, 'login_page', (req) => isSignInPath(req.path) && SAFE_METHODS.has(req.method));
 }

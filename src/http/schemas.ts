@@ -78,8 +78,15 @@ export const unknownFieldsMessage = { error: (issue: { code: string; keys?: stri
 /** A text field of a console form; a field sent twice (`a=1&a=2`) arrives as a list and is refused. */
 export const formText = z.string({ error: 'Send this field once, as text' }).default('');
 
-/** A form field as typed, to show it again (a repeated field as it was joined). */
+/** A form field as typed, to show it again (a repeated field as it was joined); '' when absent. */
 export const typedField = (body: unknown, name: string): string => {
   const value = (body as Record<string, unknown> | undefined)?.[name];
-  return value === undefined || value === null ? '' : String(value as string);
+  if (typeof value === 'string') return value;
+  return Array.isArray(value) ? value.join(',') : '';
+};
+
+/** A body field only when it is one string, as a token or a username is read. */
+export const bodyString = (body: unknown, name: string): string | undefined => {
+  const value = (body as Record<string, unknown> | undefined)?.[name];
+  return typeof value === 'string' ? value : undefined;
 };

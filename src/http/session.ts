@@ -42,7 +42,8 @@ export function createSessionStore(options: { dataDir: string }): Promise<Sessio
   });
 }
 
-export function sessionMiddleware(config: Config, store: session.Store): RequestHandler {
+export function sessionMiddleware(deps: { config: Config; store: session.Store }): RequestHandler {
+  const { config, store } = deps;
   return session({
     name: config.session.cookieName,
     secret: config.sessionSecret,
@@ -62,9 +63,9 @@ export function sessionMiddleware(config: Config, store: session.Store): Request
 }
 
 export function regenerateSession(req: Request): Promise<void> {
-  return new Promise((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
+  return new Promise((resolve, reject) => req.session.regenerate((err: Error | undefined) => (err ? reject(err) : resolve())));
 }
 
 export function destroySession(req: Request): Promise<void> {
-  return new Promise((resolve, reject) => req.session.destroy((err) => (err ? reject(err) : resolve())));
+  return new Promise((resolve, reject) => req.session.destroy((err: Error | undefined) => (err ? reject(err) : resolve())));
 }

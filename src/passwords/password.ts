@@ -9,7 +9,7 @@ const HASH_OPTIONS = { type: argon2.argon2id, memoryCost: 19 * 1024, timeCost: 2
 // argon2 runs on libuv's 4-thread pool, which file and crypto work share; two hashes at a time
 // leave room for the rest, so a login flood cannot starve everything else. Past 200 waiting,
 // callers get QueueFullError at once (answered 503) instead of an ever longer wait.
-const limiter = createLimiter(2, 200);
+const limiter = createLimiter({ concurrency: 2, maxQueued: 200 });
 
 /** Runs argon2 work in the bounded pool; a full pool answers 503 busy wherever it is hit. */
 async function limit<T>(task: () => Promise<T>): Promise<T> {

@@ -33,7 +33,7 @@ export const hostileString = strings(70_000);
 export const hostileUrlString = strings(1_500);
 
 const numberish = fc.oneof(
-  fc.integer(), fc.constantFrom(0, -1, 1, 2 ** 53, -(2 ** 53), 1e308, -1e-308, 0.5, 2 ** 31, 99999999999999999999), fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.integer(), fc.constantFrom(0, -1, 1, 2 ** 53, -(2 ** 53), 1e308, -1e-308, 0.5, 2 ** 31, 1e20), fc.double({ noNaN: true, noDefaultInfinity: true }),
 );
 
 /** Any JSON value, with prototype keys and huge or odd strings inside. */

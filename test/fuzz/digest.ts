@@ -15,14 +15,14 @@ import type { Db } from '../../src/db.js';
  * (to hold a CSRF token or a flash) or refresh its expiry.
  */
 const PARTIAL: Record<string, string> = {
-  activity_log: `SELECT * FROM activity_log WHERE outcome = 'success' ORDER BY id`,
-  activity_daily: `SELECT * FROM activity_daily WHERE outcome = 'success' ORDER BY day, action, outcome, user_id`,
+  activity_log: 'SELECT * FROM activity_log WHERE outcome = \'success\' ORDER BY id',
+  activity_daily: 'SELECT * FROM activity_daily WHERE outcome = \'success\' ORDER BY day, action, outcome, user_id',
   activity_flags: 'SELECT id, acknowledged_by, acknowledged_at FROM activity_flags WHERE acknowledged_at IS NOT NULL ORDER BY id',
 };
 export const PASSWORD_CHECKED_TABLES = ['login_throttle'];
 
 function tableNames(db: Db): string[] {
-  const rows = db.prepare(`SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+  const rows = db.prepare('SELECT name, sql FROM sqlite_schema WHERE type = \'table\' AND name NOT LIKE \'sqlite_%\' ORDER BY name')
     .all() as Array<{ name: string; sql: string | null }>;
   // Virtual tables (FTS) are read through their shadow tables, which are ordinary tables.
   return rows.filter((r) => !/^CREATE VIRTUAL/i.test(r.sql ?? '')).map((r) => r.name);

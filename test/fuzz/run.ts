@@ -37,7 +37,8 @@ function table(rows: RouteStats[]): string {
   lines.unshift(['route', 'cases', '5xx/none', 'problems', 'statuses seen (0 = no complete answer)']);
   const widths = [0, 1, 2, 3].map((i) => Math.max(...lines.map((l) => l[i]!.length)));
   const fmt = (l: string[]) => l.map((c, i) => (i < 4 ? c.padEnd(widths[i]!) : c)).join(' | ');
-  const total = rows.reduce((a, r) => ({ cases: a.cases + r.cases, fivexx: a.fivexx + fivexx(r), failures: a.failures + r.failures }), { cases: 0, fivexx: 0, failures: 0 });
+  const total = rows.reduce((a, r) => ({ cases: a.cases + r.cases, fivexx: a.fivexx + fivexx(r), failures: a.failures + r.failures }),
+    { cases: 0, fivexx: 0, failures: 0 });
   return [fmt(lines[0]!), ...lines.slice(1).map(fmt), `TOTAL ${total.cases} cases, ${total.fivexx} answered 5xx or not at all, ${total.failures} with a problem`].join('\n');
 }
 

@@ -137,6 +137,6 @@ async function seedData(ctx: TestContext, server: http.Server, workerToken: stri
   await request(server).post('/api/contacts/sync').set(auth).send({ contacts: [{ phone: '+34 612 345 678', name: 'Ana' }, { phone: '+1 415 555 2671', name: 'Bo' }] });
   await request(server).post('/api/messages/log').set(auth).send({ recipient_phone: '+34 612 345 678', message_content: 'hello' });
   const last = ctx.db.prepare('SELECT max(id) AS id FROM activity_log').get() as { id: number };
-  ctx.db.prepare(`INSERT INTO activity_flags (at, user_id, rule, severity, summary, activity_id) VALUES (?, NULL, 'critical_action', 'high', 'fixture', ?)`)
+  ctx.db.prepare('INSERT INTO activity_flags (at, user_id, rule, severity, summary, activity_id) VALUES (?, NULL, \'critical_action\', \'high\', \'fixture\', ?)')
     .run(new Date().toISOString(), last.id);
 }

@@ -41,7 +41,6 @@ export interface SealRow {
   mac: string;
 }
 
-
 const ROW_COLUMNS = 'id, at, user_id, username, login_ref, action, target_type, target_id, ip, user_agent, outcome, detail, prev_hash, hash';
 const CHECKPOINT_COLUMNS = 'id, at, up_to_id, last_hash, removed, mac';
 

@@ -39,8 +39,8 @@ export class UnlockedAppend extends Error {
  */
 export function createActivityLog(deps: ActivityLogDeps) {
   const { db, clock, observer } = deps;
-  const chain = createChain(createChainRepo(db), deps.settings.chainKey);
-  const rules = createFlagRules({ repo: createRulesRepo(db), settings: deps.settings, onFlag: observer?.flagged });
+  const chain = createChain({ repo: createChainRepo(db), key: deps.settings.chainKey });
+  const rules = createFlagRules({ repo: createRulesRepo(db), settings: deps.settings, onFlag: (rule) => observer?.flagged(rule) });
 
   function appendRow(event: ActivityEvent): number {
     const at = isoTime(clock());

@@ -41,7 +41,8 @@ export function sameMac(stored: string | null, expected: string): boolean {
  * The chain under one key: where the next row links, the seal, signed checkpoints. Call inside
  * the write transaction of the row append or the retention, so the seal lands with what it covers.
  */
-export function createChain(repo: ChainRepo, key: Buffer) {
+export function createChain(deps: { repo: ChainRepo; key: Buffer }) {
+  const { repo, key } = deps;
   const macs = createChainMacs(key);
 
   /** Where the next row links to, and its id (never reusing one a checkpoint already covers). */

@@ -12,8 +12,8 @@ import { verifyChain, type ChainProblem } from './activity.verify.js';
  */
 export function rekeyChain(db: Db, keys: { from: Buffer; to: Buffer }): ChainProblem | null {
   const repo = createChainRepo(db);
-  const from = createChain(repo, keys.from);
-  const to = createChain(repo, keys.to);
+  const from = createChain({ repo, key: keys.from });
+  const to = createChain({ repo, key: keys.to });
   return writeTransaction(db, (): ChainProblem | null => {
     const problem = verifyChain(from);
     if (problem) return problem;

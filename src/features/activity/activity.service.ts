@@ -84,7 +84,7 @@ export type ActivityService = ReturnType<typeof createActivityService>;
  * not verify (null when intact), the rows, and where the keyed part of the chain begins.
  */
 export function inspectChain(db: Db, chainKey: Buffer) {
-  const chain = createChain(createChainRepo(db), chainKey);
+  const chain = createChain({ repo: createChainRepo(db), key: chainKey });
   const seal = chain.repo.readSeal();
   return { problem: verifyChain(chain), rows: chain.repo.rowCount(), keyedFromId: seal?.keyed_from_id ?? null, legacyRows: seal?.legacy_rows ?? 0 };
 }

@@ -5,6 +5,7 @@ import { formPage } from '../../http/forms.js';
 import { allow } from '../../http/panel-auth.js';
 import { sessionRef } from '../../http/refusals.js';
 import { destroySession, regenerateSession } from '../../http/session.js';
+import { bodyString } from '../../http/schemas.js';
 import { parseForm } from '../../http/validate.js';
 import { loginFormSchema } from './auth.schemas.js';
 import type { SignInService } from './sign-in.service.js';
@@ -24,7 +25,7 @@ function renderLogin(res: Response, status: number, view: LoginView = {}) {
 }
 
 /** The username as typed, to show the form again with it (never the password). */
-const typedUsername = (req: Request) => (typeof req.body?.username === 'string' ? req.body.username.trim().slice(0, 128) : '');
+const typedUsername = (req: Request) => (bodyString(req.body, 'username') ?? '').trim().slice(0, 128);
 
 export interface AuthRoutesDeps {
   signIn: SignInService;

@@ -35,6 +35,15 @@ interface LoginStateRow {
   user_created_at: string;
 }
 
+interface LiveLoginRow {
+  id: string;
+  created_at: string;
+  last_used_at: string;
+  expires_at: string;
+  ip: string | null;
+  user_agent: string | null;
+}
+
 export interface RefreshRecord {
   jti: string;
   loginId: string;
@@ -42,7 +51,7 @@ export interface RefreshRecord {
 }
 
 export function createTokenLoginsRepo(db: Db) {
-  const live = db.prepare<{ userId: number; now: string }, { id: string; created_at: string; last_used_at: string; expires_at: string; ip: string | null; user_agent: string | null }>(
+  const live = db.prepare<{ userId: number; now: string }, LiveLoginRow>(
     `SELECT l.id, l.created_at, l.last_used_at, l.expires_at, l.ip, l.user_agent
     FROM token_logins l JOIN users u ON u.id = l.user_id
     WHERE l.user_id = @userId AND l.revoked_at IS NULL AND l.expires_at > @now
@@ -76,10 +85,10 @@ export function createTokenLoginsRepo(db: Db) {
       const r = state.get({ id: loginId });
       return r
         ? {
-            loginId: r.login_id, userId: r.user_id, loginCredentialVersion: r.login_cv, expiresAt: r.expires_at,
-            revokedAt: r.revoked_at, username: r.username, role: r.role, isOwner: r.is_owner === 1, isActive: r.is_active === 1,
-            mustChangePassword: r.must_change_password === 1, userCredentialVersion: r.user_cv, userCreatedAt: r.user_created_at,
-          }
+          loginId: r.login_id, userId: r.user_id, loginCredentialVersion: r.login_cv, expiresAt: r.expires_at,
+          revokedAt: r.revoked_at, username: r.username, role: r.role, isOwner: r.is_owner === 1, isActive: r.is_active === 1,
+          mustChangePassword: r.must_change_password === 1, userCredentialVersion: r.user_cv, userCreatedAt: r.user_created_at,
+        }
         : null;
     },
     insertLogin: (login: { id: string; userId: number; credentialVersion: number; now: string; expiresAt: string; ip: string; userAgent: string | null }) => {

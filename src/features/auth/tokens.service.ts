@@ -94,7 +94,8 @@ export function createTokenService(deps: TokenServiceDeps) {
     if (!state0) throw new InvalidToken('Invalid token');
     if (state0.mustChangePassword) throw new PasswordChangeRequired();
     const next = await issuePair({ id: state0.userId, username: state0.username, role: state0.role }, claims.loginId);
-    const result = writeTransaction(db, (): 'ok' | 'reuse' | string => {
+    // 'ok', 'reuse', or why the login is not live.
+    const result = writeTransaction(db, (): string => {
       const record = repo.findRefresh(claims.jti);
       if (!record || record.loginId !== claims.loginId) return 'Invalid token';
       const actor = { userId: state0.userId, username: state0.username, loginRef: claims.loginId, ...meta };

@@ -119,6 +119,6 @@ export function createBackup(options: BackupOptions, clock: Clock = systemClock)
     } catch {
       // The backup folder itself may be what fails (full, read-only): the thrown error says so.
     }
-    throw new Error(reason);
+    throw new Error(reason, { cause: err });
   }
 }

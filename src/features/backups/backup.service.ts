@@ -66,7 +66,14 @@ const HOUR_MS = 3_600_000;
  */
 const FIRST_CHECK_MS = 60_000;
 
-export function scheduledBackupJob(deps: { options: BackupOptions; intervalHours: number; clock: Clock; onDone: (r: { name: string; durationMs: number }) => void }) {
+export interface BackupJobDeps {
+  options: BackupOptions;
+  intervalHours: number;
+  clock: Clock;
+  onDone: (made: { name: string; durationMs: number }) => void;
+}
+
+export function scheduledBackupJob(deps: BackupJobDeps) {
   const { options, clock } = deps;
   const intervalMs = deps.intervalHours * HOUR_MS;
   return {

@@ -35,7 +35,7 @@ export function readManifest(folder: string): { manifest: Manifest | null; probl
     return { manifest: null, problems: parsed.error.issues.map((i) => `${MANIFEST_FILE}: ${i.path.join('.') || 'manifest'}: ${i.message}`) };
   }
   if (!parsed.data.files[DB_FILE]) return { manifest: null, problems: [`${MANIFEST_FILE}: does not list ${DB_FILE}`] };
-  return { manifest: parsed.data as Manifest, problems: [] };
+  return { manifest: parsed.data, problems: [] };
 }
 
 function fileProblems(folder: string, manifest: Manifest): string[] {

@@ -21,7 +21,8 @@ export function securityChangesSince(db: Db, since: string): SecurityChange[] {
   const placeholders = SECURITY_ACTIONS.map(() => '?').join(', ');
   const rows = db.prepare(`SELECT id, at, action, username, user_id, target_type, target_id, detail FROM activity_log
     WHERE at > ? AND outcome = 'success' AND action IN (${placeholders}) ORDER BY id`).all(since, ...SECURITY_ACTIONS) as Array<{
-      id: number; at: string; action: string; username: string | null; user_id: number | null; target_type: string | null; target_id: string | null; detail: string | null }>;
+    id: number; at: string; action: string; username: string | null; user_id: number | null;
+    target_type: string | null; target_id: string | null; detail: string | null; }>;
   return rows.map((r) => {
     const detail = r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : {};
     // Own-password changes act on the actor; the others name their target.

@@ -28,7 +28,7 @@ const inScope = (scope: number[] | null) => (scope ? ' AND scraped_by IN (SELECT
 
 export function createContactsRepo(db: Db) {
   const insertContact = db.prepare<{ phone: string; now: string }, number>(
-    `INSERT INTO contacts (phone, created_at, updated_at) VALUES (@phone, @now, @now) ON CONFLICT (phone) DO NOTHING RETURNING id`).pluck();
+    'INSERT INTO contacts (phone, created_at, updated_at) VALUES (@phone, @now, @now) ON CONFLICT (phone) DO NOTHING RETURNING id').pluck();
   const contactId = db.prepare<{ phone: string }, number>('SELECT id FROM contacts WHERE phone = @phone').pluck();
   // A new source takes the next number under its contact's id (see migration 006).
   const insertSource = db.prepare<Record<string, unknown>, number>(`INSERT INTO contact_sources
@@ -48,7 +48,7 @@ export function createContactsRepo(db: Db) {
      SELECT id, phone FROM contacts WHERE id IN (SELECT value FROM json_each(@ids))`);
   const prepared = statementCache(db);
 
-  const sourcesOf = (scope: number[]) => (prepared(`SELECT count(*) AS n FROM contact_sources WHERE scraped_by IN (SELECT value FROM json_each(@scope))`)
+  const sourcesOf = (scope: number[]) => (prepared('SELECT count(*) AS n FROM contact_sources WHERE scraped_by IN (SELECT value FROM json_each(@scope))')
     .get({ scope: JSON.stringify(scope) }) as { n: number }).n;
   const hitsOf = (f: ContactFilters) => {
     const names = prepared('SELECT count(*) AS n FROM contact_names_fts WHERE contact_names_fts MATCH @m').get({ m: ftsPhrase(f.search!.trim()) }) as { n: number };
@@ -101,7 +101,8 @@ export function createContactsRepo(db: Db) {
     const { latest, named } = seenBy(rows.map((r) => r.id), scope);
     return rows.map((r) => {
       const s = latest.get(r.id);
-      return { ...r, name: named.get(r.id)?.name ?? null, sourceGroup: s ? s.source_group || null : null, scrapedBy: s?.scraped_by ?? null, scrapedAt: s?.scraped_at ?? null };
+      return { ...r, name: named.get(r.id)?.name ?? null, sourceGroup: s ? s.source_group || null : null,
+        scrapedBy: s?.scraped_by ?? null, scrapedAt: s?.scraped_at ?? null };
     });
   }
 

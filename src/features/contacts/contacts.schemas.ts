@@ -17,6 +17,7 @@ export const syncBodySchema = z.object({
  * so a term with one can match nothing, and the search index cannot even take a NUL.
  */
 export const searchText = z.string({ error: 'search must be text' }).max(100, 'search must be at most 100 characters')
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what it refuses
   .regex(/^[^\u0000-\u001f\u007f]*$/, 'search must not contain control characters').optional()
   .transform((v) => v?.trim() || undefined);
 

@@ -18,6 +18,7 @@ export interface SyncResult {
 
 function cleanName(raw: unknown): string | null {
   if (typeof raw !== 'string') return null;
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what it replaces
   const name = raw.replace(/[\u0000-\u001f\u007f]/g, ' ').trim().slice(0, 200);
   return name === '' ? null : name;
 }
@@ -56,7 +57,7 @@ export interface ContactsServiceDeps {
 export function createContactsService(deps: ContactsServiceDeps) {
   const { db, activityLog, clock, defaultCountry } = deps;
   const repo = createContactsRepo(db);
-  const scopeOf = (actor: ActorContext) => dataScope(actor, deps.team.workerIdsCreatedBy);
+  const scopeOf = (actor: ActorContext) => dataScope(actor, (managerId) => deps.team.workerIdsCreatedBy(managerId));
 
   /**
    * Records the caller's sources (with the names it gave) in one transaction; a contact keeps

@@ -36,7 +36,7 @@ export function createDashboardService(deps: DashboardServiceDeps) {
   }
 
   function overview(actor: ActorContext) {
-    const scope = dataScope(actor, deps.team.workerIdsCreatedBy);
+    const scope = dataScope(actor, (managerId) => deps.team.workerIdsCreatedBy(managerId));
     const days = lastMonth();
     const from = days[0]!;
     const today = days[DAYS - 1]!;

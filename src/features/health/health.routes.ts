@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 import { jsonErrorHandler } from '../../http/error-handlers.js';
 import type { Logger } from '../../http/logger.js';
 import { metricsHandler } from '../../http/metrics-route.js';
-import { noteRouteTemplate } from '../../http/route-template.js';
+import { noteRouteTemplate } from '../../http/route-guard.js';
 import { jsonSecurityHeaders } from '../../http/security-headers.js';
 import type { createReadiness } from './readiness.js';
 
@@ -42,6 +42,6 @@ export function createProbes(deps: ProbesDeps): Router {
   });
 
   // Refusals here are for machines: answered as JSON, and not written to the activity log.
-  router.use(jsonErrorHandler(deps.logger));
+  router.use(jsonErrorHandler({ logger: deps.logger }));
   return router;
 }

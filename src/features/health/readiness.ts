@@ -4,7 +4,8 @@ import { readMigrations, type Db } from '../../db.js';
 import { isStorageFailure } from '../../http/errors.js';
 import { createHealthRepo } from './health.repo.js';
 
-export type CheckResult = 'ok' | string;
+/** 'ok', or what an operator should do about it. */
+export type CheckResult = string;
 
 export interface Readiness {
   ready: boolean;

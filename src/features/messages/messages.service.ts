@@ -66,7 +66,7 @@ export function createMessagesService(deps: MessagesServiceDeps) {
   const { db, quotas, defaultCountry, clock, activityLog } = deps;
   const repo = createMessagesRepo(db);
   const idempotency = createIdempotencyRepo(db);
-  const scopeOf = (actor: ActorContext) => dataScope(actor, deps.team.workerIdsCreatedBy);
+  const scopeOf = (actor: ActorContext) => dataScope(actor, (managerId) => deps.team.workerIdsCreatedBy(managerId));
 
   /** The first quota the batch would break, with the seconds until enough slots free. */
   function breach(sender: number, drafts: Draft[], now: number): QuotaExceeded | null {

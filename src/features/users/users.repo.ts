@@ -1,6 +1,6 @@
 import { escapeLike, statementCache, whereClause, type Db } from '../../db.js';
 import type { User } from '../../domain/account.js';
-import { ROLES, type Role } from '../../domain/roles.js';
+import type { Role } from '../../domain/roles.js';
 
 interface UserRow {
   id: number;

@@ -77,7 +77,7 @@ export function createUsersRoutes(deps: { users: UsersService; activity: Activit
   router.get('/users/:id', allow('users.read'), (req, res) => renderShow(req, res));
 
   /** A state-changing form on the user page: act, then flash and redirect back (PRG); a refusal shows the page again. */
-  const post = (path: string, action: UserAction, run: (req: Request, id: number) => Promise<unknown> | unknown, done: string) => {
+  const post = (path: string, action: UserAction, run: (req: Request, id: number) => unknown, done: string) => {
     router.post(`/users/:id${path}`, allow(action), formPage(renderShow), async (req, res) => {
       const id = pathId(req);
       await run(req, id);

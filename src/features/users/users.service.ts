@@ -209,7 +209,8 @@ export function createUsersService(deps: UsersServiceDeps) {
    */
   async function ensureFirstAdmin(configured: { username: string; password: string | undefined }) {
     if (repo.count() > 0) return null;
-    if (configured.password !== undefined) return { user: await createAdmin({ username: configured.username, password: configured.password }), generatedPassword: null };
+    const { username, password } = configured;
+    if (password !== undefined) return { user: await createAdmin({ username, password }), generatedPassword: null };
     const generatedPassword = crypto.randomBytes(18).toString('base64url');
     const user = await createAdmin({ username: configured.username, password: generatedPassword, mustChangePassword: true });
     return { user, generatedPassword };

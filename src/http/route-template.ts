@@ -1,9 +1,0 @@
-import type { Request } from 'express';
-
-/**
- * Every route passes its permission guard with `req.route` and `req.baseUrl` set, so the guard
- * notes the template for the request histogram; afterwards the router has reset baseUrl.
- */
-export function noteRouteTemplate(req: Request): void {
-  if (req.route) req.routeTemplate = req.baseUrl + (req.route as { path: string }).path;
-}
