@@ -2,7 +2,7 @@ import path from 'node:path';
 import express, { type ErrorRequestHandler } from 'express';
 import { createApi } from './api.js';
 import { shedSignInsWhenSaturated } from './features/auth/auth.api.js';
-import { createProbes } from './features/health/health.routes.js';
+import { mountProbes } from './features/health/health.routes.js';
 import { reportShed } from './http/error-handlers.js';
 import { describeError } from './http/errors.js';
 import { requestContext } from './http/request-context.js';
@@ -33,8 +33,8 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   app.use(shedSignInsWhenSaturated(() => reportShed(logger)));
   app.use(requestContext({ logger, logRequests: config.logRequests, trustsProxy: config.trustProxy !== false, observer: services.metrics }));
 
-  app.use(createProbes({ readiness: services.readiness, registry: services.metrics.registry, metricsToken: config.metricsToken,
-    isProduction: config.isProduction, logger }));
+  mountProbes(app, { readiness: services.readiness, registry: services.metrics.registry, metricsToken: config.metricsToken,
+    isProduction: config.isProduction, logger });
   // After the probes and the scrape: a load balancer polling /ready every second must not keep
   // the service from ever looking idle (the WAL checkpoint waits for idleness).
   if (deps.idle) app.use(deps.idle.track);

@@ -17,26 +17,24 @@ export function bearerToken(req: Request): string {
 
 /**
  * The API's authentication, mounted once in front of every JSON route: the caller behind a live
- * access token (login not revoked, user active, role as stored now) in `res.locals.principal`,
- * or why there is none in `res.locals.tokenProblem`. It refuses nothing itself: each route's
- * `permit` decides, so an unknown path is still a 404 and a sign-in needs no token.
+ * access token (login not revoked, user active, role as stored now), or the InvalidToken saying
+ * why there is none. It refuses nothing itself: each route's `permit` decides, so an unknown
+ * path is still a 404 and a sign-in needs no token.
  */
 export function authenticateBearer(tokens: AccessTokenVerifier): RequestHandler {
   return async (req, res, next) => {
     try {
-      res.locals.principal = await tokens.authenticateAccess(bearerToken(req));
+      res.locals.tokenCaller = await tokens.authenticateAccess(bearerToken(req));
     } catch (err) {
       if (!(err instanceof InvalidToken)) throw err;
-      res.locals.tokenProblem = err;
+      res.locals.tokenCaller = err;
     }
     next();
   };
 }
 
-/** The caller authenticateBearer found, or the InvalidToken saying why there is none. */
-export function tokenCaller(res: Response): TokenPrincipal | InvalidToken {
-  return (res.locals.principal as TokenPrincipal | undefined) ?? (res.locals.tokenProblem as InvalidToken);
-}
+/** What authenticateBearer found: the caller, or why there is none. */
+export const tokenCaller = (res: Response): TokenPrincipal | InvalidToken => res.locals.tokenCaller as TokenPrincipal | InvalidToken;
 
 export function principalOf(res: Response): TokenPrincipal {
   return res.locals.principal as TokenPrincipal;
@@ -47,8 +45,10 @@ const USABLE_BEFORE_PASSWORD_CHANGE: ReadonlySet<Action> = new Set(['account.cha
 
 /**
  * The API route guard: names the action the route performs, which the permission table must
- * allow the authenticated caller. Actions open to anyone (sign-in, validation) only note the
- * route, their credential being the request itself.
+ * allow the authenticated caller, who becomes the request's principal (the actor of its changes
+ * and of its refusals in the activity log). Actions open to anyone (sign-in, validation) only
+ * note the route: their credential is the request itself, and a token sent along makes nobody
+ * accountable for them.
  */
 export function permit(action: Action): RequestHandler {
   const audience = audienceOf(action);
@@ -57,6 +57,7 @@ export function permit(action: Action): RequestHandler {
     if (audience === 'anyone') return next();
     const caller = tokenCaller(res);
     if (caller instanceof InvalidToken) throw new TokenRefused(caller.message);
+    res.locals.principal = caller;
     if (caller.mustChangePassword && !USABLE_BEFORE_PASSWORD_CHANGE.has(action)) throw new PasswordChangeRequired();
     if (!can(caller, action)) throw new Forbidden('You do not have permission to do that');
     next();

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { describeError, isStorageFailure, MethodNotAllowed, type ErrorReply } from './errors.js';
-import { rerenderForm } from './forms.js';
+import { formToShowAgain } from './forms.js';
+import { noteRouteTemplate } from './route-guard.js';
 import { bodyString } from './schemas.js';
 import { isSignInPath } from './login-csrf.js';
 import type { Logger } from './logger.js';
@@ -109,21 +110,10 @@ const TITLES: Record<number, string> = {
   413: 'Request too large', 415: 'Unsupported request', 429: 'Too many requests', 500: 'Something went wrong', 503: 'Temporarily unavailable',
 };
 
-/** A form route's refusal shows its form again; if that cannot be drawn, the error page answers. */
-function showFormAgain(logger: Logger, req: Request, res: Response, reply: ErrorReply): boolean {
-  try {
-    return rerenderForm(res, reply);
-  } catch (err) {
-    report(logger, req, err, describeError(err));
-    return false;
-  }
-}
-
-/** HTML surface: an error page in the layout; unexpected errors show only the request id. */
+/** HTML surface: a refused form shown again, or an error page in the layout; unexpected errors show only the request id. */
 export function htmlErrorHandler(deps: ErrorHandlerDeps): ErrorRequestHandler {
   const { logger } = deps;
-  return errorHandler(logger, deps.recordRefusal, (reply, req, res) => {
-    if (showFormAgain(logger, req, res, reply)) return;
+  const errorPage = (reply: ErrorReply, req: Request, res: Response) => {
     // A refused sign-in (expired form, another site, too many requests) shows the form again.
     const view = isSignInPath(req.path) && !reply.unexpected ? 'auth/login' : 'errors/error';
     const locals = {
@@ -138,10 +128,28 @@ export function htmlErrorHandler(deps: ErrorHandlerDeps): ErrorRequestHandler {
       }
       res.send(html);
     });
+  };
+  // The form could not be drawn again (its account is gone, storage failed): that failure is the answer.
+  const failed = (err: unknown, req: Request, res: Response) => {
+    const reply = describeError(err);
+    report(logger, req, err, reply);
+    applyReplyHeaders(res, reply);
+    errorPage(reply, req, res);
+  };
+  return errorHandler(logger, deps.recordRefusal, (reply, req, res) => {
+    let form;
+    try {
+      form = formToShowAgain(res, reply);
+    } catch (err) {
+      return failed(err, req, res);
+    }
+    if (!form) return errorPage(reply, req, res);
+    res.status(reply.status).render(form.view, form.locals, (renderError, html) => (renderError ? failed(renderError, req, res) : res.send(html)));
   });
 }
 
 /** The answer to any other method on a route of the contract: 405 with Allow. */
-export const refuseMethod = (allowed: string): RequestHandler => () => {
+export const refuseMethod = (allowed: string): RequestHandler => (req) => {
+  noteRouteTemplate(req);
   throw new MethodNotAllowed(allowed);
 };

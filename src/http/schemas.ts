@@ -59,17 +59,16 @@ export const instant = (field: string, end: boolean) => z.string({ error: `${fie
   });
 
 /**
- * A phone number as the main app sends it (text or a number), stored in its canonical E.164
- * form, so every spelling of a destination is one; `defaultCountry` reads numbers written
- * without a country code (see phone.ts).
+ * A phone number as the main app sends it (text or a number), in its canonical E.164 form, so
+ * every spelling of a destination is one; `defaultCountry` reads numbers written without a
+ * country code (see phone.ts). For a transform: an unreadable number is an issue at `field`.
  */
-export const phoneNumber = (field: string, defaultCountry: string | undefined) =>
-  z.union([z.string(), z.number()], { error: `${field} is required` }).transform((raw, ctx) => {
-    const reading = readPhone(raw, defaultCountry);
-    if (reading.ok) return reading.phone;
-    ctx.addIssue({ code: 'custom', message: `${field} is not a phone number: ${reading.reason}` });
-    return z.NEVER;
-  });
+export function canonicalPhone(raw: unknown, field: string, defaultCountry: string | undefined, ctx: z.RefinementCtx): string {
+  const reading = readPhone(raw, defaultCountry);
+  if (reading.ok) return reading.phone;
+  ctx.addIssue({ code: 'custom', path: [field], message: `${field} is not a phone number: ${reading.reason}` });
+  return '';
+}
 
 /** Rejects unknown fields by name (mass assignment), with the message every strict body uses. */
 export const unknownFieldsMessage = { error: (issue: { code: string; keys?: string[] }) =>

@@ -10,36 +10,41 @@ function fieldOf(issue: z.core.$ZodIssue, whole: string): string[] {
   return [path || whole];
 }
 
-/** The first message for each field. */
-export function messagesByField(error: z.ZodError, whole = 'body'): Record<string, string> {
+/** The first message for each field: every field (`all`, for a form), or the first problem's only. */
+export function messagesByField(error: z.ZodError, whole = 'body', all = true): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const issue of error.issues) for (const field of fieldOf(issue, whole)) out[field] ??= issue.message;
+  for (const issue of all ? error.issues : error.issues.slice(0, 1)) {
+    for (const field of fieldOf(issue, whole).slice(0, all ? undefined : 1)) out[field] ??= issue.message;
+  }
   return out;
 }
 
 /**
  * The one way input is read, on both surfaces: params, query or body through its schema. A
- * refusal is a 400 whose message is the first problem and whose fields name every field's
- * first problem; the API answers it as JSON, a panel form (see forms.ts) shows it beside each
- * field. `whole` names a problem with the input as a whole ('body' in JSON, 'form' on a page).
+ * refusal is a 400 whose message is the first problem. The API's answer names that problem's
+ * field (the contract since the first release); a panel form (see forms.ts, `parseForm`) gets
+ * every field's first problem, to show each beside its field. `whole` names a problem with the
+ * input as a whole ('body' in JSON, 'form' on a page).
  */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, options: ParseOptions = {}): z.output<S> {
   const parsed = schema.safeParse(input ?? {});
   if (parsed.success) return parsed.data;
   const first = parsed.error.issues[0]!.message;
-  const fields = messagesByField(parsed.error, options.whole);
+  const fields = messagesByField(parsed.error, options.whole, options.everyField ?? false);
   throw options.refuse ? options.refuse(first, fields) : new BadRequest(first, fields);
 }
 
 export interface ParseOptions {
   /** Names a problem with the input as a whole: 'body' (JSON) unless given. */
   whole?: string;
+  /** Names every field with a problem, not only the first (forms). */
+  everyField?: boolean;
   /** The refusal, where a contract fixed its shape (the original sign-in's one message). */
   refuse?: (message: string, fields: Record<string, string>) => HttpError;
 }
 
 /** A panel form's fields through its schema; a problem with no field of its own is the form's. */
-export const parseForm = <S extends z.ZodType>(schema: S, body: unknown): z.output<S> => parseInput(schema, body, { whole: 'form' });
+export const parseForm = <S extends z.ZodType>(schema: S, body: unknown): z.output<S> => parseInput(schema, body, { whole: 'form', everyField: true });
 
 const idParams = new Map<string, z.ZodType<Record<string, number>>>();
 

@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { Clock } from '../../clock.js';
 import type { FormErrors } from '../../http/forms.js';
-import { formPage } from '../../http/forms.js';
+import { formPage, renderPage, type Page } from '../../http/forms.js';
 import { allow } from '../../http/panel-auth.js';
 import { sessionRef } from '../../http/refusals.js';
 import { destroySession, regenerateSession } from '../../http/session.js';
@@ -17,12 +17,11 @@ interface LoginView {
   notice?: string;
 }
 
-function renderLogin(res: Response, status: number, view: LoginView = {}) {
-  res.status(status).render('auth/login', {
-    title: 'Sign in', username: view.username ?? '', errors: view.errors ?? {},
-    message: view.message ?? null, notice: view.notice ?? null,
-  });
-}
+const loginPage = (view: LoginView = {}): Page => ({ view: 'auth/login', locals: {
+  title: 'Sign in', username: view.username ?? '', errors: view.errors ?? {}, message: view.message ?? null, notice: view.notice ?? null,
+} });
+
+const renderLogin = (res: Response, status: number, view: LoginView = {}) => renderPage(res.status(status), loginPage(view));
 
 /** The username as typed, to show the form again with it (never the password). */
 const typedUsername = (req: Request) => (bodyString(req.body, 'username') ?? '').trim().slice(0, 128);
@@ -37,7 +36,7 @@ export interface AuthRoutesDeps {
 export function createAuthRoutes(deps: AuthRoutesDeps): Router {
   const { signIn, cookie } = deps;
   const router = Router();
-  const loginForm = formPage((req, res, errors) => renderLogin(res, res.statusCode, { username: typedUsername(req), errors }));
+  const loginForm = formPage((req, _res, errors) => loginPage({ username: typedUsername(req), errors }));
 
   router.get('/', allow('session.login'), (req, res) => {
     res.redirect(303, req.currentUser ? '/dashboard' : '/login');

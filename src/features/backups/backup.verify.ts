@@ -1,20 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
 import type { Migration } from '../../db.js';
-import { DB_FILE, MANIFEST_FILE, SECRETS_FILE, type Manifest } from './backup.create.js';
+import { DB_FILE, MANIFEST_FILE, type Manifest } from './backup.create.js';
 import { sha256File } from './backup.files.js';
 import { inspectCopy } from './backup.repo.js';
-
-const fileEntry = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().min(0) });
-const manifestSchema = z.object({
-  format: z.literal(1),
-  createdAt: z.iso.datetime(),
-  schemaVersion: z.number().int().min(0),
-  appVersion: z.string(),
-  files: z.partialRecord(z.enum([DB_FILE, SECRETS_FILE]), fileEntry),
-  secrets: z.object({ jwtSecret: z.string(), sessionSecret: z.string(), storedInBackup: z.boolean() }),
-});
+import { manifestSchema } from './backup.schemas.js';
 
 /** The backup folder for a path an operator may give: the folder or a file inside it. */
 export function backupFolder(given: string): string {

@@ -12,7 +12,7 @@ export function createContactsApi(deps: { contacts: ContactsService }): Router {
 
   router.post('/sync', permit('contacts.sync'), express.json({ limit: '4mb' }), (req, res) => {
     const body = parseInput(syncBodySchema, req.body);
-    const result = contacts.sync(actorFromToken(req, res), body.contacts, body.source_group || undefined);
+    const result = contacts.sync(actorFromToken(req, res), body.contacts, body.sourceGroup);
     res.json({ message: `Synced ${result.synced} contacts`, ...result });
   });
 

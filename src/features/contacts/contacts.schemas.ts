@@ -6,11 +6,19 @@ const NONE = 'No contacts provided';
 const TOO_MANY = `At most ${MAX_CONTACTS_PER_SYNC} contacts per request`;
 
 // Entries are read one by one by the service: one that is not a phone is skipped and reported, not refused.
+// The list's size is judged once the body's shape is right.
 export const syncBodySchema = z.object({
-  contacts: z.array(z.unknown(), { error: (issue) => (issue.input === undefined ? NONE : 'contacts must be a list') })
-    .min(1, NONE).max(MAX_CONTACTS_PER_SYNC, TOO_MANY),
+  contacts: z.array(z.unknown(), { error: 'contacts must be a list' }).optional(),
   source_group: z.string({ error: 'source_group must be a string' }).trim().max(200, 'source_group must be at most 200 characters').optional(),
-}, { error: 'Body must be a JSON object' });
+}, { error: 'Body must be a JSON object' }).transform((body, ctx) => {
+  const contacts = body.contacts ?? [];
+  const problem = contacts.length === 0 ? NONE : contacts.length > MAX_CONTACTS_PER_SYNC ? TOO_MANY : null;
+  if (problem) {
+    ctx.addIssue({ code: 'custom', path: ['contacts'], message: problem });
+    return z.NEVER;
+  }
+  return { contacts, sourceGroup: body.source_group || undefined };
+});
 
 /**
  * A search term: stored names and phones never hold control characters (sync replaces them),

@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import type { Express, RequestHandler } from 'express';
 import type { Registry } from 'prom-client';
 import { jsonErrorHandler } from '../../http/error-handlers.js';
 import type { Logger } from '../../http/logger.js';
@@ -17,18 +17,21 @@ export interface ProbesDeps {
 
 /**
  * The probes, for machines rather than people: liveness, readiness and the Prometheus scrape.
- * They sit outside both surfaces and the permission table; /metrics checks its own credential.
+ * They sit outside both surfaces and the permission table (/metrics checks its own credential),
+ * as three routes of the app itself: every other request passes them at the cost of three path tests.
  */
-export function createProbes(deps: ProbesDeps): Router {
+export function mountProbes(app: Express, deps: ProbesDeps): void {
   const { readiness } = deps;
-  const router = Router();
   const headers = jsonSecurityHeaders(deps.isProduction);
-  router.get('/health', headers, (req, res) => {
+  // Refusals here are for machines: answered as JSON, and not written to the activity log.
+  const refusals = jsonErrorHandler({ logger: deps.logger });
+
+  app.get('/health', headers, (req, res) => {
     noteRouteTemplate(req);
     res.json(readiness.alive() ? { status: 'healthy', service: 'security-backend' } : { status: 'unhealthy' });
   });
 
-  router.get('/ready', headers, (req, res) => {
+  app.get('/ready', headers, (req, res) => {
     noteRouteTemplate(req);
     const { ready, checks } = readiness.check();
     if (!ready) res.set('Retry-After', '5');
@@ -36,12 +39,9 @@ export function createProbes(deps: ProbesDeps): Router {
   });
 
   const scrape = metricsHandler(deps.registry, deps.metricsToken);
-  router.get('/metrics', (req, res, next) => {
+  const scrapeNoted: RequestHandler = (req, res, next) => {
     noteRouteTemplate(req);
     return scrape(req, res, next);
-  });
-
-  // Refusals here are for machines: answered as JSON, and not written to the activity log.
-  router.use(jsonErrorHandler({ logger: deps.logger }));
-  return router;
+  };
+  app.get('/metrics', scrapeNoted, refusals);
 }

@@ -4,7 +4,7 @@ import type { ActorContext } from '../../domain/principal.js';
 import { ROLES } from '../../domain/roles.js';
 import { Forbidden } from '../../http/errors.js';
 import { addFlash } from '../../http/flash.js';
-import { formPage, type FormErrors } from '../../http/forms.js';
+import { formPage, renderPage, type FormErrors, type Page } from '../../http/forms.js';
 import { pageLinks, requestedPage } from '../../http/pagination.js';
 import { actorFromSession as actorOf, allow } from '../../http/panel-auth.js';
 import { typedField } from '../../http/schemas.js';
@@ -47,38 +47,38 @@ export function createUsersRoutes(deps: { users: UsersService; activity: Activit
     });
   });
 
-  const renderNew = (req: Request, res: Response, errors: FormErrors = {}) => res.render('users/new', {
+  const newUserPage = (req: Request, _res: Response, errors: FormErrors = {}): Page => ({ view: 'users/new', locals: {
     title: 'New user', errors, roles: CREATABLE_ROLES[req.currentUser!.role],
     values: req.method === 'POST' ? { username: typedField(req.body, 'username'), role: typedField(req.body, 'role') } : { username: '', role: 'worker' },
-  });
+  } });
 
-  router.get('/users/new', allow('users.create'), (req, res) => renderNew(req, res));
+  router.get('/users/new', allow('users.create'), (req, res) => renderPage(res, newUserPage(req, res)));
 
-  router.post('/users', allow('users.create'), formPage(renderNew), async (req, res) => {
+  router.post('/users', allow('users.create'), formPage(newUserPage), async (req, res) => {
     const input = parseForm(newUserFormSchema, req.body);
     const user = await users.create(actorOf(req), input);
     addFlash(req, 'success', `User ${input.username.trim()} was created.`);
     res.redirect(303, `/users/${user.id}`);
   });
 
-  const renderShow = (req: Request, res: Response, errors: FormErrors = {}) => {
+  const userPage = (req: Request, _res: Response, errors: FormErrors = {}): Page => {
     const actor = actorOf(req);
     const id = pathId(req);
     const user = users.show(actor, id);
     const actions = actionsFor(actor, user);
-    res.render('users/show', {
+    return { view: 'users/show', locals: {
       title: user.username, user, actions, errors, values: { username: typedField(req.body, 'username') }, assignableRoles: ASSIGNABLE_ROLES,
       logins: users.activeLogins(actor, id),
       managers: actions.transfer ? users.managers().filter((m) => m.id !== user.id) : [],
       audit: allows(actor, 'activity.view') ? { events: activity.recentFor(id), risk: activity.riskScore(id), flags: activity.flags({ acknowledged: false, userId: id, limit: 20 }) } : null,
-    });
+    } };
   };
 
-  router.get('/users/:id', allow('users.read'), (req, res) => renderShow(req, res));
+  router.get('/users/:id', allow('users.read'), (req, res) => renderPage(res, userPage(req, res)));
 
   /** A state-changing form on the user page: act, then flash and redirect back (PRG); a refusal shows the page again. */
   const post = (path: string, action: UserAction, run: (req: Request, id: number) => unknown, done: string) => {
-    router.post(`/users/:id${path}`, allow(action), formPage(renderShow), async (req, res) => {
+    router.post(`/users/:id${path}`, allow(action), formPage(userPage), async (req, res) => {
       const id = pathId(req);
       await run(req, id);
       addFlash(req, 'success', done);

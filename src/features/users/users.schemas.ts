@@ -42,9 +42,10 @@ export const transferSchema = z.strictObject({ manager_id: z.number({ error: 'ma
 
 // The console's forms.
 const confirmed = (v: { password: string; confirm_password: string }) => v.password === v.confirm_password;
+const MISMATCH = 'The two passwords do not match';
 // Checked even when another field is refused, so the form shows every message at once.
 const passwordsMatch = {
-  path: ['confirm_password'], message: 'The two passwords do not match',
+  path: ['confirm_password'], message: MISMATCH,
   when: (payload: { value: unknown }) => {
     const v = payload.value as Record<string, unknown> | null;
     return typeof v?.password === 'string' && typeof v.confirm_password === 'string';
@@ -60,10 +61,15 @@ export const newUserFormSchema = z.object({
 
 export const renameFormSchema = z.object({ username: formText });
 export const roleFormSchema = z.object({ role: z.enum(ASSIGNABLE_ROLES, { error: 'Choose worker or manager' }) });
-export const resetPasswordFormSchema = z.object({ password: formText, confirm_password: formText }).refine(confirmed, passwordsMatch);
+// Anything but two equal texts is answered as a mismatch, beside the second field.
+export const resetPasswordFormSchema = z.object({ password: z.unknown().optional(), confirm_password: z.unknown().optional() }).transform((v, ctx) => {
+  if (typeof v.password === 'string' && v.password === v.confirm_password) return { password: v.password };
+  ctx.addIssue({ code: 'custom', path: ['confirm_password'], message: MISMATCH });
+  return z.NEVER;
+});
 // Anything but a user id chooses no manager, which the service refuses with its own message.
 export const transferFormSchema = z.object({
-  manager_id: z.unknown().transform((v) => (Number.isSafeInteger(Number(v)) ? Number(v) : 0)),
+  manager_id: z.unknown().optional().transform((v) => (Number.isSafeInteger(Number(v)) ? Number(v) : 0)),
 });
 
 const usernameField = z.object({ username: usernameSchema });
