@@ -7,7 +7,7 @@
  *   http/, passwords/, attempts/, db, config, clock, phone …   plumbing
  * Arrows point down only; a feature uses another feature only through its services.
  */
-const PLUMBING = '^src/(http/|domain/|passwords/|attempts/|types/|(config[^/]*|db|clock|phone|durable-files|concurrency|paths|startup-refusal)\\.ts$)';
+const PLUMBING = '^src/(http/|domain/|passwords/|attempts/|types/|(config[^/]*|db|clock|errors|phone|durable-files|concurrency|paths|startup-refusal)\\.ts$)';
 const TOP = '^src/(app|api|panel|server|services|jobs|startup|startup-checks|http-server)\\.ts$';
 
 module.exports = {

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import readline from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import { HttpError } from '../src/http/errors.js';
+import { HttpError } from '../src/errors.js';
 import { createServices } from '../src/services.js';
 import { exitWith, openForScript } from './cli.js';
 

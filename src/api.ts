@@ -10,7 +10,7 @@ import { createUsersApi } from './features/users/users.api.js';
 import { authenticateBearer } from './http/bearer.js';
 import { refuseEncodedBodies } from './http/encoded-bodies.js';
 import { jsonErrorHandler } from './http/error-handlers.js';
-import { NotFound } from './http/errors.js';
+import { NotFound } from './errors.js';
 import type { Logger } from './http/logger.js';
 import { jsonSecurityHeaders } from './http/security-headers.js';
 import type { Services } from './services.js';
@@ -39,13 +39,14 @@ export function createApi(deps: ApiDeps): Router {
   });
   const headers = jsonSecurityHeaders(config.isProduction);
   const surface = Router();
+  // One layer for what every JSON request gets (a layer mounted at a path rewrites the URL on the way in and out).
   surface.use(JSON_PREFIXES, (req, res, next) => {
     headers(req, res, () => undefined);
+    const refuseCompressed = (err?: unknown) => (err ? next(err) : refuseEncodedBodies(req, res, next));
     // Only browsers send Origin; the main app's server-side calls skip the CORS work entirely.
-    if (req.headers.origin) return corsPolicy(req, res, next);
-    next();
+    if (req.headers.origin) return corsPolicy(req, res, refuseCompressed);
+    refuseCompressed();
   });
-  surface.use(JSON_PREFIXES, refuseEncodedBodies);
   // Every route below names its action with `permit`, which decides on what this found.
   surface.use(JSON_PREFIXES, authenticateBearer(services.tokens));
 

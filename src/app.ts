@@ -4,7 +4,7 @@ import { createApi } from './api.js';
 import { shedSignInsWhenSaturated } from './features/auth/auth.api.js';
 import { mountProbes } from './features/health/health.routes.js';
 import { reportShed } from './http/error-handlers.js';
-import { describeError } from './http/errors.js';
+import { describeError } from './errors.js';
 import { requestContext } from './http/request-context.js';
 import { securityHeaders } from './http/security-headers.js';
 import { createPanel } from './panel.js';

@@ -12,7 +12,7 @@ import { createMessagesRoutes } from './features/messages/messages.routes.js';
 import { createUsersRoutes } from './features/users/users.routes.js';
 import { refuseEncodedBodies } from './http/encoded-bodies.js';
 import { htmlErrorHandler } from './http/error-handlers.js';
-import { NotFound } from './http/errors.js';
+import { NotFound } from './errors.js';
 import { exposeFlash } from './http/flash.js';
 import type { Logger } from './http/logger.js';
 import { createLoginCsrf, isSignInPath } from './http/login-csrf.js';

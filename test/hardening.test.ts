@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import zlib from 'node:zlib';
 import request from 'supertest';
-import { describeError } from '../src/http/errors.js';
+import { describeError } from '../src/errors.js';
 import { count, csrfFrom, insertUser, makeTestApp, signIn, type TestContext } from './helpers.js';
 
 let ctx: TestContext;

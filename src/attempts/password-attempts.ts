@@ -1,4 +1,4 @@
-import { ServiceBusy } from '../http/errors.js';
+import { ServiceBusy } from '../errors.js';
 import { passwordChecksSaturated, verifyAgainstDummy, verifyPassword, type PasswordVerdict } from '../passwords/password.js';
 import type { Attempt, Throttle } from './throttle.js';
 

@@ -1,7 +1,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { audienceOf, can, type Action } from '../domain/permissions.js';
 import { InvalidToken, type AccessTokenVerifier, type ActorContext, type TokenPrincipal } from '../domain/principal.js';
-import { Forbidden, PasswordChangeRequired, TokenRefused } from './errors.js';
+import { Forbidden, PasswordChangeRequired, TokenRefused } from '../errors.js';
 import { namesAction, noteRouteTemplate } from './route-guard.js';
 
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;

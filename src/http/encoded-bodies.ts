@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from 'express';
-import { UnsupportedEncoding } from './errors.js';
+import { UnsupportedEncoding } from '../errors.js';
 
 /** Whether the request frames a body at all: the same test body-parser applies. */
 const hasBody = (req: Request) => req.headers['transfer-encoding'] !== undefined || req.headers['content-length'] !== undefined;

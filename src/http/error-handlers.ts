@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
-import { describeError, isStorageFailure, MethodNotAllowed, type ErrorReply } from './errors.js';
+import { describeError, isStorageFailure, MethodNotAllowed, type ErrorReply } from '../errors.js';
 import { formToShowAgain } from './forms.js';
 import { noteRouteTemplate } from './route-guard.js';
 import { bodyString } from './schemas.js';

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
-import type { ErrorReply } from './errors.js';
+import type { ErrorReply } from '../errors.js';
 
 export type FormErrors = Record<string, string>;
 

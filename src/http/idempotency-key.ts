@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { Request } from 'express';
-import { BadRequest } from './errors.js';
+import { BadRequest } from '../errors.js';
 
 const HEADER = 'Idempotency-Key';
 const MAX_LENGTH = 255;

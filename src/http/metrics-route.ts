@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import net from 'node:net';
 import type { Request, RequestHandler } from 'express';
-import { HttpError } from './errors.js';
+import { HttpError } from '../errors.js';
 import type { Registry } from 'prom-client';
 
 /** True for 127.0.0.0/8 and ::1, also when written as an IPv4-mapped IPv6 address. */

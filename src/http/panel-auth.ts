@@ -4,7 +4,7 @@ import type { ActorContext } from '../domain/principal.js';
 import { audienceOf, can, type Action } from '../domain/permissions.js';
 import type { Clock } from '../clock.js';
 import type { AccountLookup } from '../domain/account.js';
-import { Forbidden } from './errors.js';
+import { Forbidden } from '../errors.js';
 import { addFlash } from './flash.js';
 import { sessionRef } from './refusals.js';
 import { regenerateSession } from './session.js';

@@ -1,6 +1,6 @@
 import { rateLimit } from 'express-rate-limit';
 import type { Request, RequestHandler } from 'express';
-import { TooManyRequests, type HttpError } from './errors.js';
+import { TooManyRequests, type HttpError } from '../errors.js';
 import { isSignInPath } from './login-csrf.js';
 import type { RecordRefusal } from './refusals.js';
 

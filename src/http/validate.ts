@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, Request } from 'express';
 import { z } from 'zod';
-import { BadRequest, type HttpError } from './errors.js';
+import { BadRequest, type HttpError } from '../errors.js';
 import { pathIdSchema } from './schemas.js';
 
 /** Where in the input an issue is, as a client names it: `messages[1].recipient_phone`. */

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import argon2 from 'argon2';
 import { createLimiter, QueueFullError } from '../concurrency.js';
-import { ServiceBusy } from '../http/errors.js';
+import { ServiceBusy } from '../errors.js';
 
 // OWASP's argon2id baseline (19 MiB, t=2, p=1): ~27 ms to hash, ~19 ms to verify here.
 const HASH_OPTIONS = { type: argon2.argon2id, memoryCost: 19 * 1024, timeCost: 2, parallelism: 1 } as const;

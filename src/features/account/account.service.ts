@@ -3,7 +3,7 @@ import { isoTime, type Clock } from '../../clock.js';
 import { writeTransaction, type Db } from '../../db.js';
 import type { OwnAccounts, User } from '../../domain/account.js';
 import type { ActorContext } from '../../domain/principal.js';
-import { BadRequest, TooManyRequests, Unauthorized } from '../../http/errors.js';
+import { BadRequest, TooManyRequests, Unauthorized } from '../../errors.js';
 import { hashPassword } from '../../passwords/password.js';
 import { assertPasswordAllowed } from '../../passwords/password-policy.js';
 import type { ActivityLog } from '../activity/activity-log.service.js';

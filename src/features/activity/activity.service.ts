@@ -1,7 +1,7 @@
 import { isoTime, type Clock } from '../../clock.js';
 import { keysetChunks, writeTransaction, type Db } from '../../db.js';
 import type { ActorContext } from '../../domain/principal.js';
-import { NotFound } from '../../http/errors.js';
+import { NotFound } from '../../errors.js';
 import { createChain, sameMac } from './activity.chain.js';
 import { createChainRepo } from './activity-chain.repo.js';
 import type { ActivityLog } from './activity-log.service.js';

@@ -1,6 +1,6 @@
 import express, { Router, type Request, type RequestHandler } from 'express';
 import { errorBody, refuseMethod } from '../../http/error-handlers.js';
-import { BEARER_CHALLENGE, describeError, HttpError, PasswordChangeRequired, ServiceBusy } from '../../http/errors.js';
+import { BEARER_CHALLENGE, describeError, HttpError, PasswordChangeRequired, ServiceBusy } from '../../errors.js';
 import { bearerToken, permit, principalOf, tokenCaller } from '../../http/bearer.js';
 import type { ValidateResult } from '../../http/metrics.js';
 import { requestLimit } from '../../http/rate-limits.js';

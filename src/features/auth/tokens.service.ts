@@ -4,7 +4,7 @@ import { writeTransaction, type Db } from '../../db.js';
 import type { LiveLogin, User } from '../../domain/account.js';
 import { InvalidToken, type TokenPrincipal } from '../../domain/principal.js';
 import type { Role } from '../../domain/roles.js';
-import { PasswordChangeRequired } from '../../http/errors.js';
+import { PasswordChangeRequired } from '../../errors.js';
 import type { ActivityLog } from '../activity/activity-log.service.js';
 import type { LoginOutcome, SignInService } from './sign-in.service.js';
 import { createTokenLoginsRepo, type LoginState } from './token-logins.repo.js';

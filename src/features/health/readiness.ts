@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { isoTime, type Clock } from '../../clock.js';
 import { readMigrations, type Db } from '../../db.js';
-import { isStorageFailure } from '../../http/errors.js';
+import { isStorageFailure } from '../../errors.js';
 import { createHealthRepo } from './health.repo.js';
 
 /** 'ok', or what an operator should do about it. */

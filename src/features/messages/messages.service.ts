@@ -3,7 +3,7 @@ import { keysetChunks, writeTransaction, type Db } from '../../db.js';
 import type { TeamLookup } from '../../domain/account.js';
 import { dataScope } from '../../domain/permissions.js';
 import type { ActorContext } from '../../domain/principal.js';
-import { HttpError } from '../../http/errors.js';
+import { HttpError } from '../../errors.js';
 import { phoneSearch } from '../../phone.js';
 import type { ActivityLog } from '../activity/activity-log.service.js';
 import { createIdempotencyRepo } from './idempotency.repo.js';

@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { allows, CREATABLE_ROLES, ASSIGNABLE_ROLES, type UserAction } from '../../domain/permissions.js';
 import type { ActorContext } from '../../domain/principal.js';
 import { ROLES } from '../../domain/roles.js';
-import { Forbidden } from '../../http/errors.js';
+import { Forbidden } from '../../errors.js';
 import { addFlash } from '../../http/flash.js';
 import { formPage, renderPage, type FormErrors, type Page } from '../../http/forms.js';
 import { pageLinks, requestedPage } from '../../http/pagination.js';

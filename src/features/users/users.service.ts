@@ -5,7 +5,7 @@ import type { LiveLogin, User } from '../../domain/account.js';
 import { canCreateRole, canReceiveWorkers, decideOnUser, listScope, type Decision, type UserAction, type UserChange } from '../../domain/permissions.js';
 import type { ActorContext } from '../../domain/principal.js';
 import type { Role } from '../../domain/roles.js';
-import { BadRequest, Conflict, Forbidden, NotFound, type HttpError } from '../../http/errors.js';
+import { BadRequest, Conflict, Forbidden, NotFound, type HttpError } from '../../errors.js';
 import { hashPassword } from '../../passwords/password.js';
 import { assertPasswordAllowed } from '../../passwords/password-policy.js';
 import type { ActivityLog } from '../activity/activity-log.service.js';
