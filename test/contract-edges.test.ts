@@ -107,3 +107,38 @@ describe('a form that cannot be shown again', () => {
     assert.match(res.text, /id="confirm_password-error">The two passwords do not match/);
   });
 });
+
+describe('found by attacking the restructured code', () => {
+  test('a field named like an Object.prototype property is still named in the 400', async () => {
+    const res = await as(adminToken).post('/api/users', { constructor: 1, username: 'someone', password: 'a fine passphrase 1', role: 'worker' });
+    assert.equal(res.status, 400);
+    assert.deepEqual(res.body.fields, { constructor: 'Unknown field: constructor' });
+  });
+
+  test('on the user page, who may act is decided before what they typed: refused and recorded whatever the input', async () => {
+    const owner = await insertUser(ctx.db, { role: 'admin', isOwner: true });
+    const admin = await insertUser(ctx.db, { role: 'admin' });
+    const agent = request.agent(ctx.app);
+    await signIn(agent, admin.username, admin.password);
+    const token = csrfFrom((await agent.get(`/users/${owner.id}`)).text);
+    const denied = () => count(ctx.db, "SELECT count(*) AS n FROM activity_log WHERE action = 'access.denied' AND user_id = ?", admin.id);
+    const before = denied();
+    const res = await agent.post(`/users/${owner.id}/password`).type('form').send({ _csrf: token, password: 'a', confirm_password: 'b' });
+    assert.equal(res.status, 403);
+    assert.match(res.text, /The owner account cannot be changed/);
+    assert.equal(denied(), before + 1);
+  });
+
+  test('a probe that fails answers JSON, with the failure logged', async () => {
+    const own = await makeTestApp({ LOG_REQUESTS: 'false' });
+    try {
+      own.db.close();
+      const res = await request(own.app).get('/health');
+      assert.equal(res.status, 500);
+      assert.deepEqual(res.body, { error: 'Something went wrong on our side', code: 'internal' });
+      assert.ok(own.logLines.some((l) => l.includes('"msg":"unhandled error"') && l.includes('/health')));
+    } finally {
+      await own.close();
+    }
+  });
+});

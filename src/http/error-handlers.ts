@@ -129,10 +129,12 @@ export function htmlErrorHandler(deps: ErrorHandlerDeps): ErrorRequestHandler {
       res.send(html);
     });
   };
-  // The form could not be drawn again (its account is gone, storage failed): that failure is the answer.
+  // The form could not be drawn again (its account is gone or out of reach, storage failed): that failure is the answer.
   const failed = (err: unknown, req: Request, res: Response) => {
     const reply = describeError(err);
     report(logger, req, err, reply);
+    recordUnlessStorageFails(logger, deps.recordRefusal, req, res, reply);
+    res.removeHeader('Retry-After');
     applyReplyHeaders(res, reply);
     errorPage(reply, req, res);
   };

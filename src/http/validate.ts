@@ -12,9 +12,10 @@ function fieldOf(issue: z.core.$ZodIssue, whole: string): string[] {
 
 /** The first message for each field: every field (`all`, for a form), or the first problem's only. */
 export function messagesByField(error: z.ZodError, whole = 'body', all = true): Record<string, string> {
-  const out: Record<string, string> = {};
+  // No prototype: a field may be called `constructor` or `__proto__`.
+  const out = Object.create(null) as Record<string, string>;
   for (const issue of all ? error.issues : error.issues.slice(0, 1)) {
-    for (const field of fieldOf(issue, whole).slice(0, all ? undefined : 1)) out[field] ??= issue.message;
+    for (const field of fieldOf(issue, whole).slice(0, all ? undefined : 1)) if (!Object.hasOwn(out, field)) out[field] = issue.message;
   }
   return out;
 }

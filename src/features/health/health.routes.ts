@@ -23,20 +23,22 @@ export interface ProbesDeps {
 export function mountProbes(app: Express, deps: ProbesDeps): void {
   const { readiness } = deps;
   const headers = jsonSecurityHeaders(deps.isProduction);
-  // Refusals here are for machines: answered as JSON, and not written to the activity log.
+  // Refusals and failures here are for machines: answered as JSON, and not written to the activity log.
   const refusals = jsonErrorHandler({ logger: deps.logger });
 
-  app.get('/health', headers, (req, res) => {
+  const health: RequestHandler = (req, res) => {
     noteRouteTemplate(req);
     res.json(readiness.alive() ? { status: 'healthy', service: 'security-backend' } : { status: 'unhealthy' });
-  });
+  };
+  app.get('/health', headers, health, refusals);
 
-  app.get('/ready', headers, (req, res) => {
+  const ready: RequestHandler = (req, res) => {
     noteRouteTemplate(req);
     const { ready, checks } = readiness.check();
     if (!ready) res.set('Retry-After', '5');
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
-  });
+  };
+  app.get('/ready', headers, ready, refusals);
 
   const scrape = metricsHandler(deps.registry, deps.metricsToken);
   const scrapeNoted: RequestHandler = (req, res, next) => {

@@ -80,6 +80,8 @@ export function createUsersRoutes(deps: { users: UsersService; activity: Activit
   const post = (path: string, action: UserAction, run: (req: Request, id: number) => unknown, done: string) => {
     router.post(`/users/:id${path}`, allow(action), formPage(userPage), async (req, res) => {
       const id = pathId(req);
+      // Who may act is decided before what they typed: a refusal is a refusal (and recorded) whatever the input.
+      users.assertMay(actorOf(req), action, id);
       await run(req, id);
       addFlash(req, 'success', done);
       res.redirect(303, `/users/${id}`);

@@ -218,6 +218,8 @@ export function createUsersService(deps: UsersServiceDeps) {
 
   return {
     list, show, activeLogins, managers, create, update, changeRole, signOutEverywhere, transferAccounts, createAdmin, ensureFirstAdmin,
+    /** Refuses (403, 404) unless the actor may do `action` to the account now: a form is judged after who sends it. */
+    assertMay: (actor: ActorContext, action: UserAction, id: number): void => void authorize(actor, action, id),
     terminate: (actor: ActorContext, id: number) => update(actor, id, { isActive: false }),
     reactivate: (actor: ActorContext, id: number) => update(actor, id, { isActive: true }),
     resetPassword: (actor: ActorContext, id: number, password: string) => update(actor, id, { password }),
