@@ -10,7 +10,7 @@ export interface Page {
 }
 
 /** Builds a form's page, with the messages to show beside its fields. */
-export type FormPage = (req: Request, res: Response, errors: FormErrors) => Page;
+export type FormPage = (req: Request, errors: FormErrors) => Page;
 
 interface FormRoute {
   page: (errors: FormErrors) => Page;
@@ -35,7 +35,7 @@ export function formPage(page: FormPage, messageField = 'form'): RequestHandler 
     const params = req.params;
     const build = (errors: FormErrors) => {
       req.params = params;
-      return page(req, res, errors);
+      return page(req, errors);
     };
     res.locals.formRoute = { page: build, messageField } satisfies FormRoute;
     next();

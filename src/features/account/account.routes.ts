@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request } from 'express';
 import type { Clock } from '../../clock.js';
 import { addFlash } from '../../http/flash.js';
 import { formPage, renderPage, type FormErrors, type Page } from '../../http/forms.js';
@@ -8,14 +8,14 @@ import { parseForm } from '../../http/validate.js';
 import { changePasswordFormSchema } from './account.schemas.js';
 import type { AccountService } from './account.service.js';
 
-const passwordPage = (req: Request, _res: Response, errors: FormErrors = {}): Page =>
+const passwordPage = (req: Request, errors: FormErrors = {}): Page =>
   ({ view: 'account/password', locals: { title: 'Change password', forced: req.currentUser?.mustChangePassword ?? false, errors } });
 
 /** The console's own-account pages. */
 export function createAccountRoutes(deps: { account: AccountService; clock: Clock }): Router {
   const router = Router();
 
-  router.get(['/account', '/account/password'], allow('account.changeOwnPassword'), (req, res) => renderPage(res, passwordPage(req, res)));
+  router.get(['/account', '/account/password'], allow('account.changeOwnPassword'), (req, res) => renderPage(res, passwordPage(req)));
 
   // A wrong current password and a spent attempt budget both keep the user on the form.
   router.post('/account/password', allow('account.changeOwnPassword'), formPage(passwordPage, 'current_password'), async (req, res) => {

@@ -36,7 +36,7 @@ export interface AuthRoutesDeps {
 export function createAuthRoutes(deps: AuthRoutesDeps): Router {
   const { signIn, cookie } = deps;
   const router = Router();
-  const loginForm = formPage((req, _res, errors) => loginPage({ username: typedUsername(req), errors }));
+  const loginForm = formPage((req, errors) => loginPage({ username: typedUsername(req), errors }));
 
   router.get('/', allow('session.login'), (req, res) => {
     res.redirect(303, req.currentUser ? '/dashboard' : '/login');

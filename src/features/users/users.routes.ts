@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request } from 'express';
 import { allows, CREATABLE_ROLES, ASSIGNABLE_ROLES, type UserAction } from '../../domain/permissions.js';
 import type { ActorContext } from '../../domain/principal.js';
 import { ROLES } from '../../domain/roles.js';
@@ -47,12 +47,12 @@ export function createUsersRoutes(deps: { users: UsersService; activity: Activit
     });
   });
 
-  const newUserPage = (req: Request, _res: Response, errors: FormErrors = {}): Page => ({ view: 'users/new', locals: {
+  const newUserPage = (req: Request, errors: FormErrors = {}): Page => ({ view: 'users/new', locals: {
     title: 'New user', errors, roles: CREATABLE_ROLES[req.currentUser!.role],
     values: req.method === 'POST' ? { username: typedField(req.body, 'username'), role: typedField(req.body, 'role') } : { username: '', role: 'worker' },
   } });
 
-  router.get('/users/new', allow('users.create'), (req, res) => renderPage(res, newUserPage(req, res)));
+  router.get('/users/new', allow('users.create'), (req, res) => renderPage(res, newUserPage(req)));
 
   router.post('/users', allow('users.create'), formPage(newUserPage), async (req, res) => {
     const input = parseForm(newUserFormSchema, req.body);
@@ -61,7 +61,7 @@ export function createUsersRoutes(deps: { users: UsersService; activity: Activit
     res.redirect(303, `/users/${user.id}`);
   });
 
-  const userPage = (req: Request, _res: Response, errors: FormErrors = {}): Page => {
+  const userPage = (req: Request, errors: FormErrors = {}): Page => {
     const actor = actorOf(req);
     const id = pathId(req);
     const user = users.show(actor, id);
@@ -74,7 +74,7 @@ export function createUsersRoutes(deps: { users: UsersService; activity: Activit
     } };
   };
 
-  router.get('/users/:id', allow('users.read'), (req, res) => renderPage(res, userPage(req, res)));
+  router.get('/users/:id', allow('users.read'), (req, res) => renderPage(res, userPage(req)));
 
   /** A state-changing form on the user page: act, then flash and redirect back (PRG); a refusal shows the page again. */
   const post = (path: string, action: UserAction, run: (req: Request, id: number) => unknown, done: string) => {
