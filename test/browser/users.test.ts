@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { insertUser } from '../helpers.js';
-import { screenshot, signInWithForm, useBrowserSite, watchForErrors } from './browser.js';
+import { accessibilityViolations, screenshot, signInWithForm, useBrowserSite, watchForErrors } from './browser.js';
 
 const site = useBrowserSite();
 
@@ -23,6 +23,7 @@ test('an admin creates a worker, finds it with the search, terminates it after c
   assert.match((await page.getByRole('status').first().textContent()) ?? '', /User sender\.ana was created/);
   assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'sender.ana');
   await screenshot(page, 'user-page');
+  assert.deepEqual(await accessibilityViolations(page), []);
 
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).click();
   await page.getByLabel('Search username').fill('ana');
@@ -44,5 +45,9 @@ test('an admin creates a worker, finds it with the search, terminates it after c
   const status = site.ctx.db.prepare("SELECT is_active FROM users WHERE username = 'sender.ana'").pluck().get();
   assert.equal(status, 0);
   await screenshot(page, 'users-terminated');
+  assert.deepEqual(await accessibilityViolations(page), []);
+  // The check itself can fail: an unlabelled field is a violation.
+  await page.evaluate(() => document.querySelector('main')!.append(document.createElement('input')));
+  assert.match((await accessibilityViolations(page)).join('\n'), /label/);
   assert.deepEqual(problems, []);
 });
