@@ -75,7 +75,7 @@ export function createPanel(deps: PanelDeps): Router {
   panel.use(createUsersRoutes({ users: services.users, activity: services.activity }));
   panel.use(createContactsRoutes({ contacts: services.contacts }));
   panel.use(createMessagesRoutes({ messages: services.messages, users: services.users }));
-  panel.use(createActivityRoutes({ activity: services.activity }));
+  panel.use(createActivityRoutes({ activity: services.activity, users: services.users }));
   panel.use(createDashboardRoutes({ dashboard: services.dashboard }));
 
   panel.use(() => {

@@ -196,7 +196,9 @@ describe('the activity API and page are for admins', () => {
     assert.equal(events.status, 200);
     assert.equal(events.body.total, 2);
     assert.deepEqual(Object.keys(events.body.events[0]).sort(), ['action', 'at', 'detail', 'id', 'ip', 'outcome', 'target_id', 'target_type', 'user_agent', 'user_id', 'username']);
-    assert.deepEqual(events.body.events[0].detail, { channel: 'api' });
+    // A sign-in is about the account it names, which the row names as it was called then.
+    assert.deepEqual(events.body.events[0].detail, { target_username: user.username, channel: 'api' });
+    assert.deepEqual([events.body.events[0].target_type, events.body.events[0].target_id], ['user', String(user.id)]);
     assert.equal((await request(ctx.app).get('/api/activity?outcome=maybe').set('Authorization', `Bearer ${adminToken}`)).status, 400);
 
     const open = await request(ctx.app).get('/api/activity/flags?acknowledged=false').set('Authorization', `Bearer ${adminToken}`);

@@ -104,14 +104,14 @@ describe('the activity log\'s locking rule', () => {
     const activityLog = createActivityLog({ db: ctx.db, settings, clock: () => ctx.clock.now });
     const rows = () => ctx.db.prepare('SELECT count(*) FROM activity_log').pluck().get() as number;
     const before = rows();
-    assert.throws(() => ctx.db.transaction(() => activityLog.append({ action: 'test.deferred', outcome: 'success' }))(), UnlockedAppend);
+    assert.throws(() => ctx.db.transaction(() => activityLog.append({ action: 'logout', outcome: 'success', detail: { test: 'deferred' } }))(), UnlockedAppend);
     assert.equal(rows(), before);
     assert.throws(() => writeTransaction(ctx.db, () => {
-      activityLog.append({ action: 'test.rolled_back', outcome: 'success' });
+      activityLog.append({ action: 'logout', outcome: 'success', detail: { test: 'rolled back' } });
       throw new Error('the change fails');
     }), /the change fails/);
     assert.equal(rows(), before, 'the row went with the change');
-    writeTransaction(ctx.db, () => activityLog.append({ action: 'test.committed', outcome: 'success' }));
+    writeTransaction(ctx.db, () => activityLog.append({ action: 'logout', outcome: 'success', detail: { test: 'committed' } }));
     assert.equal(rows(), before + 1);
     assert.throws(() => ctx.db.transaction(() => writeTransaction(ctx.db, () => 1))(), /inside a deferred transaction/);
     assert.equal(ctx.services.activity.verifyChain(), null, 'the chain still verifies');

@@ -1,8 +1,38 @@
 export type Outcome = 'success' | 'failure' | 'denied';
 
+/**
+ * Every action the activity log records, with how the console names it: the filter offers this
+ * list, and an append of anything else does not compile.
+ */
+export const ACTIVITY_ACTIONS = {
+  'login': 'Sign-in',
+  'logout': 'Sign-out',
+  'session.start': 'Panel session started',
+  'password.change': 'Own password changed',
+  'token.refresh': 'Token refreshed',
+  'token.refresh_reuse': 'Refresh token reused',
+  'user.create': 'Account created',
+  'user.update': 'Account renamed',
+  'user.role_change': 'Role changed',
+  'user.password_reset': 'Password reset',
+  'user.terminate': 'Account terminated',
+  'user.reactivate': 'Account reactivated',
+  'user.sign_out_everywhere': 'Signed out everywhere',
+  'user.transfer': 'Accounts handed over',
+  'contacts.sync': 'Contacts synced',
+  'message.quota_refused': 'Message refused by quota',
+  'flag.acknowledge': 'Flag acknowledged',
+  'backup.restore': 'Backup restored',
+  'access.denied': 'Access refused',
+  'csrf.failed': 'CSRF check failed',
+  'rate_limit.refused': 'Rate limit hit',
+} as const;
+export type ActivityAction = keyof typeof ACTIVITY_ACTIONS;
+export const isActivityAction = (value: string): value is ActivityAction => Object.hasOwn(ACTIVITY_ACTIONS, value);
+
 /** One thing that happened, as a feature records it: who, from where, what, to what, how it ended. */
 export interface ActivityEvent {
-  action: string;
+  action: ActivityAction;
   outcome: Outcome;
   userId?: number | null;
   username?: string | null;
@@ -12,6 +42,8 @@ export interface ActivityEvent {
   userAgent?: string | null;
   targetType?: string | null;
   targetId?: string | number | null;
+  /** The target's name at the time (a username, a source group, a rule), kept in the detail. */
+  targetName?: string | null;
   detail?: Record<string, string | number | boolean | null>;
 }
 
@@ -24,3 +56,7 @@ export interface ActivityAppender {
 export const FLAG_RULES = ['failed_login_burst', 'off_hours', 'rapid_actions', 'critical_action', 'new_ip'] as const;
 export type FlagRule = (typeof FLAG_RULES)[number];
 export type Severity = 'low' | 'medium' | 'high';
+
+/** The target fields of an event about one account, named as it is called at the time. */
+export const aboutAccount = (user: { id: number; username: string }) =>
+  ({ targetType: 'user', targetId: user.id, targetName: user.username }) satisfies Partial<ActivityEvent>;

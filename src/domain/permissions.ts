@@ -39,6 +39,8 @@ export const PERMISSIONS = {
   'messages.list': 'signed-in',
   'messages.export': ['manager', 'admin'],
   'activity.view': ['admin'],
+  // The read-only view of the log, scoped to the accounts one manages (an admin's scope is everyone).
+  'activity.viewTeam': ['manager', 'admin'],
   'activity.acknowledge': ['admin'],
   'activity.export': ['admin'],
 } as const satisfies Record<string, Audience>;

@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { pageSchema } from './schemas.js';
+import { pageSchema, queryInteger } from './schemas.js';
 
 /** The page asked for with ?page=N (1 for anything unusable), as a limit and offset. */
 export function requestedPage(req: Request, size: number): { page: number; limit: number; offset: number } {
@@ -17,4 +17,12 @@ export function pageLinks(path: string, page: number, size: number, total: numbe
     pagination: { page, pages: Math.max(1, Math.ceil(total / size)), path, query: kept },
     csvQuery: new URLSearchParams(kept).toString(),
   };
+}
+
+const beforeSchema = queryInteger('before must be a row id', 1);
+
+/** Where a newest-first keyset page starts (`?before=` a row id); one that cannot be read starts at the newest. */
+export function requestedBefore(req: Request): number | undefined {
+  const parsed = beforeSchema.safeParse(req.query.before);
+  return parsed.success ? parsed.data : undefined;
 }

@@ -51,7 +51,7 @@ export function createRefusalRecorder(deps: { activityLog: ActivityAppender; clo
   let immediate = 0;
 
   const write = (t: Tally, at: number) => activityLog.append({
-    action: t.action, outcome: 'denied', ip: t.client,
+    action: t.action, outcome: 'denied', ip: t.client, targetType: 'route',
     detail: { anonymous: true, count: t.count, minute: new Date(at * MINUTE_MS).toISOString(), statuses: [...t.statuses].join(','),
       paths: [...t.paths].join(' ').slice(0, 200), ...(t.clients > 1 ? { clients: t.clients } : {}) },
   });
@@ -105,7 +105,7 @@ export function createRefusalRecorder(deps: { activityLog: ActivityAppender; clo
       userId: user?.id ?? principal?.userId ?? null,
       username: user?.username ?? principal?.username ?? null,
       loginRef: principal?.loginId ?? sessionRef(req),
-      ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null,
+      ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null, targetType: 'route', targetId: pathOf(req),
       detail: { method: req.method, path: pathOf(req), status },
     });
   };

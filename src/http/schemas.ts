@@ -48,7 +48,9 @@ export const instant = (field: string, end: boolean) => z.string({ error: `${fie
   .transform((value, ctx) => {
     if (!value) return undefined;
     const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
-    const ms = Date.parse(dateOnly ? `${value}T00:00:00.000Z` : value);
+    // A time without a zone (what a datetime-local field sends) is UTC, as the console says, never the server's zone.
+    const zoneless = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?$/.test(value);
+    const ms = Date.parse(dateOnly ? `${value}T00:00:00.000Z` : zoneless ? `${value}Z` : value);
     if (Number.isNaN(ms) || !/^\d{4}-\d{2}-\d{2}/.test(value) || !realDay(value)) {
       ctx.addIssue({ code: 'custom', message: `${field} must be a date (YYYY-MM-DD) or an ISO 8601 time` });
       return z.NEVER;

@@ -16,7 +16,8 @@ type Hints = { fields?: readonly string[]; query?: readonly string[]; checksPass
 
 const USER_QUERY = ['search', 'role', 'status', 'limit', 'offset'];
 const MESSAGE_QUERY = ['limit', 'offset', 'sender_id', 'status', 'search', 'from', 'to'];
-const ACTIVITY_QUERY = ['limit', 'offset', 'user_id', 'action', 'outcome', 'from', 'to'];
+const ACTIVITY_FILTERS = ['user', 'about', 'user_id', 'action', 'outcome', 'ip', 'from', 'to'];
+const ACTIVITY_QUERY = ['limit', 'offset', ...ACTIVITY_FILTERS];
 const PAGE_QUERY = ['page', 'search', 'role', 'status', 'user_id', 'action', 'outcome', 'from', 'to', 'sender_id', 'source_group', 'next', 'acknowledged'];
 
 // `ALL` is the auth API's "405, use POST" fallback for the other methods.
@@ -53,9 +54,10 @@ const PANEL: Record<string, Hints> = {
   'POST /logout': {},
   'POST /account/password': { fields: ['current_password', 'new_password', 'confirm_password'], checksPassword: true },
   'GET /dashboard': {},
-  'GET /activity': {}, 'GET /activity.csv': {}, 'POST /activity/flags/:id/acknowledge': {},
+  'GET /activity': { query: [...ACTIVITY_FILTERS, 'before'] }, 'GET /team/activity': { query: [...ACTIVITY_FILTERS, 'before'] },
+  'GET /activity.csv': { query: ACTIVITY_FILTERS }, 'POST /activity/flags/:id/acknowledge': {},
   'GET /contacts': {}, 'GET /contacts.csv': {}, 'GET /messages': {}, 'GET /messages.csv': {},
-  'GET /users': {}, 'GET /users/new': {}, 'GET /users/:id': {}, 'GET /users/:id/terminate': {},
+  'GET /users': {}, 'GET /users/new': {}, 'GET /users/:id': { query: ['before'] }, 'GET /users/:id/terminate': {},
   'POST /users': { fields: ['username', 'password', 'confirm_password', 'role'] },
   'POST /users/:id': { fields: ['username'] },
   'POST /users/:id/role': { fields: ['role'] },

@@ -1,3 +1,4 @@
+import { aboutAccount } from '../../domain/activity.js';
 import type { AttemptPassword } from '../../attempts/password-attempts.js';
 import { isoTime, type Clock } from '../../clock.js';
 import { writeTransaction, type Db } from '../../db.js';
@@ -29,7 +30,7 @@ export function createAccountService(deps: AccountServiceDeps) {
     const user = accounts.findById(actor.id);
     if (!user || !user.isActive) throw new Unauthorized();
     const record = (outcome: 'success' | 'failure' | 'denied', detail: Record<string, string> = {}) =>
-      activityLog.append({ action: 'password.change', outcome, userId: user.id, username: user.username,
+      activityLog.append({ action: 'password.change', outcome, userId: user.id, username: user.username, ...aboutAccount(user),
         loginRef: actor.loginRef ?? null, ip: actor.ip ?? null, userAgent: actor.userAgent ?? null, detail: { channel: actor.channel, ...detail } });
     const check = await deps.attemptPassword(user.username, user.passwordHash, currentPassword, actor.ip ?? 'unknown');
     if (check.kind === 'throttled') {

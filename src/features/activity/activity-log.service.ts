@@ -20,6 +20,18 @@ export interface ActivityLogDeps {
   observer?: ActivityObserver;
 }
 
+/**
+ * The event's detail as stored, with the target's name at the time: `target_username` for an
+ * account (as rows have always named it), `target_name` for anything else. The detail is part
+ * of the chain's MAC, so the name cannot be changed afterwards.
+ */
+function detailOf(event: ActivityEvent): string | null {
+  const key = event.targetType === 'user' ? 'target_username' : 'target_name';
+  const named = event.targetName !== undefined && event.targetName !== null && event.detail?.[key] === undefined;
+  const detail = named ? { [key]: event.targetName!, ...event.detail } : event.detail;
+  return detail ? JSON.stringify(detail) : null;
+}
+
 /** An append outside writeTransaction would read the chain's head unlocked: refused as a bug, never risked. */
 export class UnlockedAppend extends Error {
   constructor() {
@@ -51,7 +63,7 @@ export function createActivityLog(deps: ActivityLogDeps) {
       action: event.action, target_type: event.targetType ?? null,
       target_id: event.targetId === undefined || event.targetId === null ? null : String(event.targetId),
       ip: event.ip ?? null, user_agent: event.userAgent?.slice(0, 256) ?? null, outcome: event.outcome,
-      detail: event.detail ? JSON.stringify(event.detail) : null, prev_hash: prevHash,
+      detail: detailOf(event), prev_hash: prevHash,
     };
     const row = { ...content, hash: chain.macs.row(content) };
     chain.repo.insertRow(row);

@@ -12,7 +12,7 @@ export function createActivityApi(deps: { activity: ActivityService }): Router {
 
   router.get('/', permit('activity.view'), (req, res) => {
     const q = parseInput(activityQuerySchema, req.query);
-    const page = activity.list({ userId: q.user_id, action: q.action, outcome: q.outcome, from: q.from, to: q.to }, q.limit, q.offset);
+    const page = activity.list(activity.resolveFilters(q).filters, q.limit, q.offset);
     res.json({ events: page.events.map(eventJson), total: page.total, limit: q.limit, offset: q.offset });
   });
 

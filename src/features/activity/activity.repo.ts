@@ -1,10 +1,18 @@
 import { statementCache, whereClause, type Db } from '../../db.js';
-import type { FlagRule, Outcome, Severity } from '../../domain/activity.js';
+import type { ActivityAction, FlagRule, Outcome, Severity } from '../../domain/activity.js';
 
 export interface ActivityFilters {
-  userId?: number;
-  action?: string;
+  /** Done by one of these accounts. */
+  by?: number[];
+  /** Done under a name that is no account (the operator at a shell). */
+  byName?: string;
+  /** About (targeting) one of these accounts. */
+  about?: number[];
+  /** Done by or about one of these accounts: a user's timeline, a manager's team. */
+  involving?: number[];
+  action?: ActivityAction;
   outcome?: Outcome;
+  ip?: string;
   from?: string;
   to?: string;
   beforeId?: number;
@@ -61,20 +69,43 @@ const toEntry = (r: EntryRow): ActivityEntry => ({ id: r.id, at: r.at, userId: r
 const toFlag = (r: FlagRow): Flag => ({ id: r.id, at: r.at, userId: r.user_id, username: r.username, rule: r.rule, severity: r.severity,
   summary: r.summary, activityId: r.activity_id, acknowledgedBy: r.acknowledged_by, acknowledgedAt: r.acknowledged_at });
 
-function where(f: ActivityFilters) {
+// Ids go in as one JSON array parameter, so a team of any size is one prepared statement.
+const ACTOR_IN = 'a.user_id IN (SELECT value FROM json_each(@by))';
+const TARGET_IN = "a.target_type = 'user' AND a.target_id IN (SELECT CAST(value AS TEXT) FROM json_each(@about))";
+
+function where(f: Omit<ActivityFilters, 'involving'>) {
   return whereClause([
-    f.userId !== undefined && ['a.user_id = @userId', { userId: f.userId }],
+    f.by !== undefined && [ACTOR_IN, { by: JSON.stringify(f.by) }],
+    f.byName !== undefined && ['a.user_id IS NULL AND a.username = @byName', { byName: f.byName }],
+    f.about !== undefined && [TARGET_IN, { about: JSON.stringify(f.about) }],
     f.action && ['a.action = @action', { action: f.action }],
     f.outcome && ['a.outcome = @outcome', { outcome: f.outcome }],
+    f.ip && ['a.ip = @ip', { ip: f.ip }],
     f.from && ['a.at >= @from', { from: f.from }],
     f.to && ['a.at < @to', { to: f.to }],
     f.beforeId !== undefined && ['a.id < @beforeId', { beforeId: f.beforeId }],
   ]);
 }
 
+/**
+ * The filters as one or two queries whose rows never overlap: "by or about" is the rows by the
+ * accounts plus the rows about them by anyone else, each read newest first along its own index
+ * (one OR over both would read every row of the account to sort them).
+ */
+function branches(f: ActivityFilters) {
+  const { involving, ...rest } = f;
+  if (involving === undefined) return [where(rest)];
+  const within = (ids: number[] | undefined) => (ids === undefined ? involving : ids.filter((id) => involving.includes(id)));
+  const by = where({ ...rest, by: within(rest.by) });
+  const about = where({ ...rest, about: within(rest.about) });
+  const notByThem = 'AND (a.user_id IS NULL OR a.user_id NOT IN (SELECT value FROM json_each(@involving)))';
+  return [by, { sql: `${about.sql} ${notByThem}`, params: { ...about.params, involving: JSON.stringify(involving) } }];
+}
+
 /** Reading the activity log and its flags, and acknowledging flags. */
 export function createActivityRepo(db: Db) {
   const prepared = statementCache(db);
+  const accountByName = db.prepare('SELECT id, username FROM users WHERE username = @username');
   const acknowledge = db.prepare(`UPDATE activity_flags SET acknowledged_by = @by, acknowledged_at = @at
     WHERE id = @id AND acknowledged_at IS NULL`);
   const flagById = db.prepare<{ id: number }, FlagRow>(`SELECT ${FLAG_COLUMNS} WHERE f.id = @id`);
@@ -83,14 +114,21 @@ export function createActivityRepo(db: Db) {
 
   return {
     listPage: (f: ActivityFilters, limit: number, offset: number): ActivityEntry[] => {
-      const w = where(f);
-      return (prepared(`SELECT ${ENTRY_COLUMNS} FROM activity_log a ${w.sql} ORDER BY a.id DESC LIMIT @limit OFFSET @offset`)
-        .all({ ...w.params, limit, offset }) as EntryRow[]).map(toEntry);
+      const window = { limit: limit + offset };
+      const rows = branches(f).flatMap((p) =>
+        prepared(`SELECT ${ENTRY_COLUMNS} FROM activity_log a ${p.sql} ORDER BY a.id DESC LIMIT @limit`).all({ ...p.params, ...window }) as EntryRow[]);
+      return rows.sort((x, y) => y.id - x.id).slice(offset, offset + limit).map(toEntry);
     },
-    count: (f: ActivityFilters): number => {
-      const w = where(f);
-      return (prepared(`SELECT count(*) AS n FROM activity_log a ${w.sql}`).get(w.params) as { n: number }).n;
-    },
+    /** How many rows match; with `cap`, counting stops there (the page then says "cap or more"). */
+    count: (f: ActivityFilters, cap?: number): number => branches(f).reduce((sum, p) => {
+      const sql = cap === undefined
+        ? `SELECT count(*) AS n FROM activity_log a ${p.sql}`
+        : `SELECT count(*) AS n FROM (SELECT 1 FROM activity_log a ${p.sql} LIMIT @cap)`;
+      return sum + (prepared(sql).get({ ...p.params, cap }) as { n: number }).n;
+    }, 0),
+    /** The account called `username` now (names are unique, in any case), if there is one. */
+    accountNamed: (username: string): { id: number; username: string } | null =>
+      (accountByName.get({ username }) as { id: number; username: string } | undefined) ?? null,
     flags: (f: { acknowledged?: boolean; userId?: number; limit: number }): Flag[] => {
       const w = whereClause([
         f.acknowledged !== undefined && [f.acknowledged ? 'f.acknowledged_at IS NOT NULL' : 'f.acknowledged_at IS NULL'],

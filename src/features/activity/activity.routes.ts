@@ -1,32 +1,54 @@
 import { Router, type Request } from 'express';
+import { ACTIVITY_ACTIONS } from '../../domain/activity.js';
+import { dataScope } from '../../domain/permissions.js';
 import { streamCsv } from '../../http/csv.js';
 import { addFlash } from '../../http/flash.js';
-import { pageLinks, requestedPage } from '../../http/pagination.js';
+import { requestedBefore } from '../../http/pagination.js';
 import { actorFromSession, allow } from '../../http/panel-auth.js';
 import { exportFilters, pathId, readFilterForm, undecodableParam } from '../../http/validate.js';
+import type { UsersService } from '../users/users.service.js';
+import { displayEvent } from './activity.display.js';
 import { eventsCsv } from './activity.json.js';
-import { activityFilterSchema } from './activity.schemas.js';
+import type { ActivityFilters } from './activity.repo.js';
+import { ACTIVITY_FILTER_FIELDS, activityFilterSchema } from './activity.schemas.js';
 import type { ActivityService } from './activity.service.js';
 
 const PAGE_SIZE = 50;
 
-function filtersOf(req: Request) {
-  const { form, values: f, error } = readFilterForm(req.query, activityFilterSchema, ['user_id', 'action', 'outcome', 'from', 'to']);
-  return { form, error, filters: { userId: f.user_id, action: f.action, outcome: f.outcome, from: f.from, to: f.to } };
-}
-
-export function createActivityRoutes(deps: { activity: ActivityService }): Router {
-  const { activity } = deps;
+export function createActivityRoutes(deps: { activity: ActivityService; users: Pick<UsersService, 'workerIdsCreatedBy'> }): Router {
+  const { activity, users } = deps;
   const router = Router();
 
+  function filtersOf(req: Request, scope: Pick<ActivityFilters, 'involving'> = {}) {
+    const { form, values, error } = readFilterForm(req.query, activityFilterSchema, ACTIVITY_FILTER_FIELDS);
+    const { filters, notes } = activity.resolveFilters(values);
+    return { form, error, notes, filters: { ...filters, ...scope } };
+  }
+
+  function logPage(req: Request, path: string, scope: Pick<ActivityFilters, 'involving'> = {}) {
+    const { form, error, notes, filters } = filtersOf(req, scope);
+    const page = activity.page(filters, PAGE_SIZE, requestedBefore(req));
+    const query = new URLSearchParams(Object.entries(form).filter(([, v]) => v !== ''));
+    const link = (before: number | null) => {
+      const params = new URLSearchParams(query);
+      if (before !== null) params.set('before', String(before));
+      return path + (params.size ? `?${params.toString()}` : '');
+    };
+    return {
+      ...page, events: page.events.map(displayEvent), form, error, notes, path, actions: Object.entries(ACTIVITY_ACTIONS),
+      csvQuery: query.toString(), newestLink: requestedBefore(req) === undefined ? null : link(null),
+      olderLink: page.nextBefore === null ? null : link(page.nextBefore),
+    };
+  }
+
   router.get('/activity', allow('activity.view'), (req, res) => {
-    const { form, error, filters } = filtersOf(req);
-    const { page, limit, offset } = requestedPage(req, PAGE_SIZE);
-    const { events, total } = activity.list(filters, limit, offset);
-    res.render('activity/index', {
-      title: 'Activity', events, total, form, error, flags: activity.flags({ acknowledged: false, limit: 50 }),
-      ...pageLinks('/activity', page, PAGE_SIZE, total, form),
-    });
+    res.render('activity/index', { title: 'Activity', log: logPage(req, '/activity'), flags: activity.flags({ acknowledged: false, limit: 50 }) });
+  });
+
+  // A manager's read-only view: what the accounts they manage did, and what was done to them.
+  router.get('/team/activity', allow('activity.viewTeam'), (req, res) => {
+    const involving = dataScope(req.currentUser!, users.workerIdsCreatedBy) ?? undefined;
+    res.render('activity/team', { title: 'Team activity', log: logPage(req, '/team/activity', { involving }) });
   });
 
   router.get('/activity.csv', allow('activity.export'), async (req, res) => {

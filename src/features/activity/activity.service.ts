@@ -6,9 +6,14 @@ import { createChain, sameMac } from './activity.chain.js';
 import { createChainRepo } from './activity-chain.repo.js';
 import type { ActivityLog } from './activity-log.service.js';
 import { createActivityRepo, type ActivityFilters } from './activity.repo.js';
+import type { ActivityFilterQuery } from './activity.schemas.js';
 import { verifyChain } from './activity.verify.js';
 
+export { displayEvent, type DisplayedEvent } from './activity.display.js';
+
 const RISK_WINDOW_MS = 7 * 86_400_000;
+/** Console pages count at most this far ("10,000 or more"): an exact count at a million rows costs more than the page. */
+export const COUNT_CAP = 10_000;
 const EXPORT_CHUNK = 2000;
 const DAY_MS = 86_400_000;
 
@@ -29,6 +34,40 @@ export function createActivityService(deps: ActivityServiceDeps) {
     return { events: repo.listPage(f, limit, offset), total: repo.count(f) };
   }
 
+  /**
+   * A console page, newest first, from `before` on: the rows, the count (capped at COUNT_CAP)
+   * and where the next page starts, or null on the last.
+   */
+  function page(f: ActivityFilters, limit: number, before?: number) {
+    const events = repo.listPage({ ...f, beforeId: before }, limit + 1, 0);
+    const total = repo.count(f, COUNT_CAP);
+    const more = events.length > limit;
+    if (more) events.pop();
+    return { events, total, capped: total >= COUNT_CAP, nextBefore: more ? events.at(-1)!.id : null };
+  }
+
+  /**
+   * The filters as a person types them, with names turned into the accounts they name: "by" a
+   * name that is no account matches what was done under that name (the operator's rows), and
+   * "about" one matches nothing, with a note saying so.
+   */
+  function resolveFilters(q: ActivityFilterQuery): { filters: ActivityFilters; notes: string[] } {
+    const notes: string[] = [];
+    const filters: ActivityFilters = { action: q.action, outcome: q.outcome, ip: q.ip, from: q.from, to: q.to };
+    if (q.user_id !== undefined) filters.by = [q.user_id];
+    if (q.user !== undefined) {
+      const account = repo.accountNamed(q.user);
+      if (account) filters.by = filters.by && !filters.by.includes(account.id) ? [] : [account.id];
+      else filters.byName = q.user;
+    }
+    if (q.about !== undefined) {
+      const account = repo.accountNamed(q.about);
+      filters.about = account ? [account.id] : [];
+      if (!account) notes.push(`No account is called “${q.about}”.`);
+    }
+    return { filters, notes };
+  }
+
   const exportRows = (f: Omit<ActivityFilters, 'beforeId'>) =>
     keysetChunks((beforeId) => repo.listPage({ ...f, beforeId }, EXPORT_CHUNK, 0));
 
@@ -40,7 +79,7 @@ export function createActivityService(deps: ActivityServiceDeps) {
       if (!repo.acknowledge(id, actor.id, isoTime(clock()))) return;
       activityLog.append({ action: 'flag.acknowledge', outcome: 'success', userId: actor.id, username: actor.username,
         loginRef: actor.loginRef ?? null, ip: actor.ip ?? null, userAgent: actor.userAgent ?? null,
-        targetType: 'flag', targetId: id, detail: { rule: flag.rule } });
+        targetType: 'flag', targetId: id, targetName: flag.rule, detail: { rule: flag.rule } });
     });
     return repo.findFlag(id)!;
   }
@@ -69,7 +108,10 @@ export function createActivityService(deps: ActivityServiceDeps) {
     flags: (f: { acknowledged?: boolean; userId?: number; limit?: number }) => repo.flags({ ...f, limit: f.limit ?? 200 }),
     acknowledge,
     riskScore: (userId: number) => repo.riskScore(userId, isoTime(clock() - RISK_WINDOW_MS)),
-    recentFor: (userId: number, limit = 20) => repo.listPage({ userId }, limit, 0),
+    page,
+    resolveFilters,
+    /** What an account did and what was done to it, newest first. */
+    timeline: (userId: number, limit: number, before?: number) => page({ involving: [userId] }, limit, before),
     /** The first record of the chain that does not verify under the chain key, or null. */
     verifyChain: () => verifyChain(chain),
     sealChain,

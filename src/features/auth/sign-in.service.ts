@@ -4,6 +4,7 @@ import { writeTransaction, type Db } from '../../db.js';
 import type { SignInAccounts, User } from '../../domain/account.js';
 import { can, type Action } from '../../domain/permissions.js';
 import { hashPassword } from '../../passwords/password.js';
+import { aboutAccount } from '../../domain/activity.js';
 import type { ActivityLog } from '../activity/activity-log.service.js';
 
 export type LoginOutcome =
@@ -44,7 +45,8 @@ export function createSignInService(deps: SignInDeps) {
   async function authenticate(username: string, password: string, meta: SignInMeta): Promise<LoginOutcome> {
     const base = { ip: meta.ip, userAgent: meta.userAgent };
     const user = accounts.findByUsername(username);
-    const actor = { userId: user?.id ?? null, username: user?.username ?? null };
+    // A sign-in is about the account it names, when that exists; an unknown name is not recorded (it may be a password).
+    const actor = { userId: user?.id ?? null, username: user?.username ?? null, ...(user ? aboutAccount(user) : {}) };
     const check = await attemptPassword(username, user?.passwordHash ?? null, password, meta.ip);
     if (check.kind === 'throttled') {
       activityLog.append({ ...base, ...actor, action: 'login', outcome: 'denied', detail: { channel: meta.channel, reason: 'throttled' } });
@@ -76,13 +78,13 @@ export function createSignInService(deps: SignInDeps) {
   }
 
   function recordLogout(user: { id: number; username: string }, meta: SignInMeta): void {
-    activityLog.append({ action: 'logout', outcome: 'success', userId: user.id, username: user.username, loginRef: meta.loginRef ?? null,
+    activityLog.append({ action: 'logout', outcome: 'success', userId: user.id, username: user.username, ...aboutAccount(user), loginRef: meta.loginRef ?? null,
       ip: meta.ip, userAgent: meta.userAgent, detail: { channel: meta.channel } });
   }
 
   /** Links a panel sign-in to the session it opened (a hash of its id), for the activity log. */
   function recordSessionStart(user: User, ref: string | null, meta: { ip: string; userAgent: string | null }): void {
-    activityLog.append({ action: 'session.start', outcome: 'success', userId: user.id, username: user.username, loginRef: ref,
+    activityLog.append({ action: 'session.start', outcome: 'success', userId: user.id, username: user.username, ...aboutAccount(user), loginRef: ref,
       ip: meta.ip, userAgent: meta.userAgent, detail: { channel: 'panel' } });
   }
 

@@ -1,3 +1,4 @@
+import { aboutAccount } from '../../domain/activity.js';
 import crypto from 'node:crypto';
 import { isoTime, type Clock } from '../../clock.js';
 import { writeTransaction, type Db } from '../../db.js';
@@ -98,7 +99,8 @@ export function createTokenService(deps: TokenServiceDeps) {
     const result = writeTransaction(db, (): string => {
       const record = repo.findRefresh(claims.jti);
       if (!record || record.loginId !== claims.loginId) return 'Invalid token';
-      const actor = { userId: state0.userId, username: state0.username, loginRef: claims.loginId, ...meta };
+      const actor = { userId: state0.userId, username: state0.username, loginRef: claims.loginId, ...meta,
+        ...aboutAccount({ id: state0.userId, username: state0.username }) };
       if (record.spentAt) {
         repo.revoke(claims.loginId, 'refresh_reuse', now());
         activityLog.append({ ...actor, action: 'token.refresh_reuse', outcome: 'denied' });

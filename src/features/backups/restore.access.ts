@@ -12,7 +12,7 @@ export function endAccess(db: Db, activity: ActivitySettings, backup: { name: st
   const activityLog = createActivityLog({ db, settings: activity, clock });
   return writeTransaction(db, () => {
     const ended = endAllLogins(db, isoTime(clock()));
-    activityLog.append({ ...OPERATOR, action: 'backup.restore', targetType: null,
+    activityLog.append({ ...OPERATOR, action: 'backup.restore', targetType: 'backup', targetId: backup.name,
       detail: { backup: backup.name, backup_created_at: backup.createdAt, logins_revoked: ended.logins, users_signed_out: ended.users } });
     return ended;
   });

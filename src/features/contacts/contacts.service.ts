@@ -81,7 +81,7 @@ export function createContactsService(deps: ContactsServiceDeps) {
       const updated = entries.filter((e) => known.has(e.id)).length;
       const result: SyncResult = { synced: entries.length, created: entries.length - updated, updated, skipped };
       activityLog.append({ action: 'contacts.sync', outcome: 'success', userId: actor.id, username: actor.username,
-        loginRef: actor.loginRef ?? null, ip: actor.ip ?? null, userAgent: actor.userAgent ?? null,
+        targetType: 'contacts', targetName: group || null, loginRef: actor.loginRef ?? null, ip: actor.ip ?? null, userAgent: actor.userAgent ?? null,
         detail: { source_group: group || null, received: contacts.length, created: result.created, updated: result.updated, skipped: result.skipped.length } });
       return result;
     });

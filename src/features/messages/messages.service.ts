@@ -1,3 +1,4 @@
+import { aboutAccount } from '../../domain/activity.js';
 import { isoTime, type Clock } from '../../clock.js';
 import { keysetChunks, writeTransaction, type Db } from '../../db.js';
 import type { TeamLookup } from '../../domain/account.js';
@@ -97,6 +98,7 @@ export function createMessagesService(deps: MessagesServiceDeps) {
     const refused = breach(actor.id, drafts, now);
     if (refused) {
       activityLog.append({ action: 'message.quota_refused', outcome: 'denied', userId: actor.id, username: actor.username,
+        ...aboutAccount(actor),
         loginRef: actor.loginRef ?? null, ip: actor.ip ?? null, userAgent: actor.userAgent ?? null,
         detail: { limit: refused.limit, retry_after: refused.retryAfter, messages: drafts.length } });
       return refused;

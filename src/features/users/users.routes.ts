@@ -5,11 +5,11 @@ import { ROLES } from '../../domain/roles.js';
 import { Forbidden } from '../../errors.js';
 import { addFlash } from '../../http/flash.js';
 import { formPage, renderPage, type FormErrors, type Page } from '../../http/forms.js';
-import { pageLinks, requestedPage } from '../../http/pagination.js';
+import { pageLinks, requestedBefore, requestedPage } from '../../http/pagination.js';
 import { actorFromSession as actorOf, allow } from '../../http/panel-auth.js';
 import { typedField } from '../../http/schemas.js';
 import { parseForm, pathId, readFilterForm, undecodableParam } from '../../http/validate.js';
-import type { ActivityService } from '../activity/activity.service.js';
+import { displayEvent, type ActivityService } from '../activity/activity.service.js';
 import type { UserListing } from './users.repo.js';
 import {
   newUserFormSchema, renameFormSchema, resetPasswordFormSchema, roleFormSchema, transferFormSchema, userFilterSchema,
@@ -17,6 +17,7 @@ import {
 import type { UsersService } from './users.service.js';
 
 const PAGE_SIZE = 25;
+const TIMELINE_SIZE = 25;
 
 /** Which row actions the actor may take on a user, as the permission table decides; views show only those. */
 function actionsFor(actor: ActorContext, user: UserListing) {
@@ -61,6 +62,18 @@ export function createUsersRoutes(deps: { users: UsersService; activity: Activit
     res.redirect(303, `/users/${user.id}`);
   });
 
+  /** What the account did and what was done to it, a page at a time; the log's filters take it further. */
+  function timelineOf(req: Request, user: UserListing) {
+    const before = requestedBefore(req);
+    const page = activity.timeline(user.id, TIMELINE_SIZE, before);
+    return {
+      ...page, events: page.events.map(displayEvent),
+      newestLink: before === undefined ? null : `/users/${user.id}#activity-heading`,
+      olderLink: page.nextBefore === null ? null : `/users/${user.id}?before=${page.nextBefore}#activity-heading`,
+      logPath: allows(actorOf(req), 'activity.view') ? '/activity' : '/team/activity',
+    };
+  }
+
   const userPage = (req: Request, errors: FormErrors = {}): Page => {
     const actor = actorOf(req);
     const id = pathId(req);
@@ -70,7 +83,8 @@ export function createUsersRoutes(deps: { users: UsersService; activity: Activit
       title: user.username, user, actions, errors, values: { username: typedField(req.body, 'username') }, assignableRoles: ASSIGNABLE_ROLES,
       logins: users.activeLogins(actor, id),
       managers: actions.transfer ? users.managers().filter((m) => m.id !== user.id) : [],
-      audit: allows(actor, 'activity.view') ? { events: activity.recentFor(id), risk: activity.riskScore(id), flags: activity.flags({ acknowledged: false, userId: id, limit: 20 }) } : null,
+      timeline: allows(actor, 'activity.view') || allows(actor, 'activity.viewTeam') ? timelineOf(req, user) : null,
+      audit: allows(actor, 'activity.view') ? { risk: activity.riskScore(id), flags: activity.flags({ acknowledged: false, userId: id, limit: 20 }) } : null,
     } };
   };
 

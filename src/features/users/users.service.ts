@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { isoTime, type Clock } from '../../clock.js';
 import { writeTransaction, type Db } from '../../db.js';
 import type { LiveLogin, User } from '../../domain/account.js';
+import type { ActivityAction } from '../../domain/activity.js';
 import { canCreateRole, canReceiveWorkers, decideOnUser, listScope, type Decision, type UserAction, type UserChange } from '../../domain/permissions.js';
 import type { ActorContext } from '../../domain/principal.js';
 import type { Role } from '../../domain/roles.js';
@@ -49,7 +50,7 @@ export function createUsersService(deps: UsersServiceDeps) {
   const assertStrongPassword = (password: string, username: string) =>
     assertPasswordAllowed(password, { username, requireClasses: deps.passwordRequireClasses });
 
-  function record(actor: ActorContext, action: string, target: User, detail?: Record<string, string | number | boolean | null>) {
+  function record(actor: ActorContext, action: ActivityAction, target: User, detail?: Record<string, string | number | boolean | null>) {
     activityLog.append({
       action, outcome: 'success', userId: actor.id, username: actor.username, loginRef: actor.loginRef ?? null,
       ip: actor.ip ?? null, userAgent: actor.userAgent ?? null,
