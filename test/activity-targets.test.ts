@@ -108,7 +108,7 @@ describe('who did what to whom', () => {
     assert.equal(lines.length, 3, csv.text);
     assert.ok(lines.slice(1).every((l) => l.includes(',login,') && l.includes('203.0.113.22') && l.includes(',failure,')));
 
-    const about = await agent.get(`/activity?about=filter.worker&outcome=success`).expect(200);
+    const about = await agent.get('/activity?about=filter.worker&outcome=success').expect(200);
     assert.equal(tableRows(about.text).length, 1);
     // A time without a zone is UTC: a window that ends before the sign-ins holds none of them.
     const firstAt = ctx.db.prepare("SELECT min(at) FROM activity_log WHERE username = 'filter.worker'").pluck().get() as string;

@@ -26,7 +26,7 @@ function parsedDetail(detail: string | null): Record<string, unknown> {
   return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : { detail: value };
 }
 
-const shown = (value: unknown) => (typeof value === 'boolean' ? (value ? 'yes' : 'no') : value === null ? '—' : String(value as string | number));
+const shown = (value: unknown) => (typeof value === 'boolean' ? (value ? 'yes' : 'no') : value === null ? '—' : String(value));
 
 function targetOf(e: ActivityEntry, detail: Record<string, unknown>): EventTarget | null {
   const name = detail.target_username ?? detail.target_name;
