@@ -26,7 +26,11 @@ function parsedDetail(detail: string | null): Record<string, unknown> {
   return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : { detail: value };
 }
 
-const shown = (value: unknown) => (typeof value === 'boolean' ? (value ? 'yes' : 'no') : value === null ? '—' : String(value));
+function shown(value: unknown): string {
+  if (typeof value === 'boolean') return value ? 'yes' : 'no';
+  if (value === null) return '—';
+  return typeof value === 'object' ? JSON.stringify(value) : String(value as string | number);
+}
 
 function targetOf(e: ActivityEntry, detail: Record<string, unknown>): EventTarget | null {
   const name = detail.target_username ?? detail.target_name;
