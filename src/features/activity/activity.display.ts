@@ -29,7 +29,7 @@ function parsedDetail(detail: string | null): Record<string, unknown> {
 function shown(value: unknown): string {
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
   if (value === null) return '—';
-  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 function targetOf(e: ActivityEntry, detail: Record<string, unknown>): EventTarget | null {
