@@ -10,7 +10,7 @@ import { seedContacts, seedHistory } from './seed.js';
 import { percentile, ROOT, startProcess } from './servers.js';
 
 /** A signed-in panel session for the bench: the login form, its CSRF token, the cookie. */
-async function panelCookie(url: string, username: string, password: string): Promise<string> {
+export async function panelCookie(url: string, username: string, password: string): Promise<string> {
   const page = await fetch(url + '/login');
   const cookie = (page.headers.get('set-cookie') ?? '').split(';')[0]!;
   const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!;

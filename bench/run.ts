@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
+import { activityListBench } from './activity-size.js';
 import { backupUnderLoadBench } from './backup-under-load.js';
 import { dashboardBench } from './dashboard.js';
 import { dataSizeBench } from './data-size.js';
@@ -110,6 +111,8 @@ async function main(): Promise<void> {
   if (process.env.BENCH_ONLY !== 'http') await backupUnderLoadBench({ contacts: Number(process.env.BENCH_CONTACTS ?? 1_000_000) });
 
   if (process.env.BENCH_ONLY !== 'http') await dashboardBench({ messages: Number(process.env.BENCH_MESSAGES ?? 1_000_000), events: Number(process.env.BENCH_EVENTS ?? 200_000) });
+
+  if (process.env.BENCH_ONLY !== 'http') await activityListBench({ events: Number(process.env.BENCH_ACTIVITY_EVENTS ?? 1_000_000) });
 
   const argon = await argon2Timings();
   console.log('\nargon2id (m=19 MiB, t=2, p=1), median of 15');

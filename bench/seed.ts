@@ -81,8 +81,8 @@ export function seedHistory(dataDir: string, messages: number, events: number): 
       const worker = workers[i % workers.length]!;
       const outcome: 'failure' | 'success' = i % 10 === 0 ? 'failure' : 'success';
       const row = { at: new Date(start + Math.floor((i / events) * span)).toISOString(), user_id: worker.id, username: worker.username,
-        login_ref: null, action: 'login', target_type: null, target_id: null, ip: `10.1.${i % 200}.${i % 250}`, user_agent: 'bench',
-        outcome, detail: '{"channel":"api"}', prev_hash: previous };
+        login_ref: null, action: 'login', target_type: 'user', target_id: String(worker.id), ip: `10.1.${i % 200}.${i % 250}`, user_agent: 'bench',
+        outcome, detail: JSON.stringify({ target_username: worker.username, channel: 'api' }), prev_hash: previous };
       previous = hashRow(row);
       addEvent.run({ ...row, hash: previous });
     }
