@@ -108,7 +108,10 @@ describe('who did what to whom', () => {
     assert.equal(lines.length, 3, csv.text);
     assert.ok(lines.slice(1).every((l) => l.includes(',login,') && l.includes('203.0.113.22') && l.includes(',failure,')));
 
-    const about = await agent.get('/activity?about=filter.worker&outcome=success').expect(200);
+    // "About" is what others did to the account; its own sign-ins are "by" it.
+    assert.equal(tableRows((await agent.get('/activity?about=filter.worker&action=login')).text).length, 0);
+    assert.equal((await postForm(agent, `/users/${worker.id}/sign-out`)).status, 303);
+    const about = await agent.get('/activity?about=filter.worker').expect(200);
     assert.equal(tableRows(about.text).length, 1);
     // A time without a zone is UTC: a window that ends before the sign-ins holds none of them.
     const firstAt = ctx.db.prepare("SELECT min(at) FROM activity_log WHERE username = 'filter.worker'").pluck().get() as string;
@@ -135,8 +138,10 @@ describe('who did what to whom', () => {
   test('the API takes the same filters', async () => {
     const admin = await insertUser(ctx.db, { role: 'admin' });
     const worker = await insertUser(ctx.db, { role: 'worker', createdBy: admin.id });
-    await request(ctx.app).post('/auth/login').set('X-Forwarded-For', '192.0.2.77').send({ username: worker.username, password: worker.password }).expect(200);
-    const token = (await request(ctx.app).post('/auth/login').send({ username: admin.username, password: admin.password })).body.access_token as string;
+    await request(ctx.app).post('/auth/login').send({ username: worker.username, password: worker.password }).expect(200);
+    const token = (await request(ctx.app).post('/auth/login').set('X-Forwarded-For', '192.0.2.77')
+      .send({ username: admin.username, password: admin.password })).body.access_token as string;
+    await request(ctx.app).post(`/api/users/${worker.id}/sign-out`).set('X-Forwarded-For', '192.0.2.77').set('Authorization', `Bearer ${token}`).expect(200);
     const res = await request(ctx.app).get(`/api/activity?about=${worker.username}&ip=192.0.2.77`).set('Authorization', `Bearer ${token}`).expect(200);
     assert.equal(res.body.total, 1);
     assert.equal(res.body.events[0].target_id, String(worker.id));
@@ -227,8 +232,11 @@ describe('by-or-about pages against a model', () => {
       }
       const written = events.map((e, i) => ({ ...e, id: firstId + i })).reverse();
       const inList = (list: number[] | undefined, v: number | null) => list === undefined || (v !== null && list.includes(v));
-      const expected = written.filter((e) => inList(f.by, e.by) && inList(f.about, e.about) && (!f.action || e.action === f.action)
-        && (!f.ip || e.ip === f.ip) && (f.involving === undefined || inList(f.involving, e.by) || inList(f.involving, e.about))).map((e) => e.id);
+      // Done to an account means by someone else: its own acts are "by" it.
+      const doneTo = (list: number[] | undefined, e: { by: number | null; about: number | null }) =>
+        list === undefined || (e.about !== e.by && inList(list, e.about));
+      const expected = written.filter((e) => inList(f.by, e.by) && doneTo(f.about, e) && (!f.action || e.action === f.action)
+        && (!f.ip || e.ip === f.ip) && (f.involving === undefined || inList(f.involving, e.by) || doneTo(f.involving, e))).map((e) => e.id);
       const seen: number[] = [];
       let before: number | undefined;
       const scoped = { ...f, ...(f.involving ? {} : { involving: undefined }) };

@@ -6,7 +6,7 @@ export interface ActivityFilters {
   by?: number[];
   /** Done under a name that is no account (the operator at a shell). */
   byName?: string;
-  /** About (targeting) one of these accounts. */
+  /** Done to one of these accounts by someone else. */
   about?: number[];
   /** Done by or about one of these accounts: a user's timeline, a manager's team. */
   involving?: number[];
@@ -71,7 +71,9 @@ const toFlag = (r: FlagRow): Flag => ({ id: r.id, at: r.at, userId: r.user_id, u
 
 // Ids go in as one JSON array parameter, so a team of any size is one prepared statement.
 const ACTOR_IN = 'a.user_id IN (SELECT value FROM json_each(@by))';
-const TARGET_IN = "a.target_type = 'user' AND a.target_id IN (SELECT CAST(value AS TEXT) FROM json_each(@about))";
+// What others did to the accounts (their own acts are "by"): the same terms as the partial index activity_log_done_to.
+const TARGET_IN = "a.target_type = 'user' AND (a.user_id IS NULL OR CAST(a.user_id AS TEXT) <> a.target_id)"
+  + ' AND a.target_id IN (SELECT CAST(value AS TEXT) FROM json_each(@about))';
 
 function where(f: Omit<ActivityFilters, 'involving'>) {
   return whereClause([
