@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_FLAG_SEVERITY, FLAG_RULES, SEVERITIES, type FlagRule, type Severity } from './domain/activity.js';
 
 // The environment variables and how each is read; src/config.ts turns them into a Config.
 const bool = (fallback: boolean) =>
@@ -33,6 +34,23 @@ const trustProxy = z.string().trim().default('false').transform((value, ctx) => 
     return false as const;
   }
   return value.split(',').map((s) => s.trim()).filter(Boolean);
+});
+
+// `off_hours=low,new_ip=high`: each named rule's severity; the rules left out keep their default.
+const flagSeverity = z.string().trim().default('').transform((value, ctx) => {
+  const chosen: Record<FlagRule, Severity> = { ...DEFAULT_FLAG_SEVERITY };
+  const named = new Set<string>();
+  for (const item of value.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [rule = '', severity = '', ...rest] = item.split('=').map((s) => s.trim());
+    const problem = rest.length > 0 || !severity ? `"${item}" is not rule=severity (e.g. off_hours=low)`
+      : !(FLAG_RULES as readonly string[]).includes(rule) ? `"${rule}" is not a rule (${FLAG_RULES.join(', ')})`
+      : !(SEVERITIES as readonly string[]).includes(severity) ? `"${severity}" for ${rule} is not a severity (${SEVERITIES.join(', ')})`
+      : named.has(rule) ? `${rule} is given twice` : null;
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    else chosen[rule as FlagRule] = severity as Severity;
+    named.add(rule);
+  }
+  return chosen;
 });
 
 export const envSchema = z.object({
@@ -76,6 +94,8 @@ export const envSchema = z.object({
   ANOMALY_FAILED_LOGINS_PER_IP: int(20, 1, 100000),
   ANOMALY_ACTIONS_PER_MINUTE: int(30, 1, 100000),
   ANOMALY_NEW_IP_DAYS: int(30, 1, 3650),
+  ANOMALY_FRESH_ACCOUNT_MINUTES: int(30, 0, 24 * 60),
+  FLAG_SEVERITY: flagSeverity,
   DB_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
   DB_DATA_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('NORMAL'),
   LOG_REQUESTS: bool(true),

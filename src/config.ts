@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { envSchema, type ParsedEnv } from './config-env.js';
+import type { FlagRule, Severity } from './domain/activity.js';
 import { deriveChainKey, ensureDevSecrets, secretWeakness, isKnownDefaultPassword } from './config-secrets.js';
 
 export { CONFIG_VARIABLES } from './config-env.js';
@@ -19,6 +20,10 @@ export interface ActivitySettings {
   failedLoginsPerIp: number;
   actionsPerMinute: number;
   newIpDays: number;
+  /** An account's creator terminating it within this many minutes raises no flag (0: always flagged). */
+  freshAccountMinutes: number;
+  /** The severity each rule's flags get. */
+  severity: Record<FlagRule, Severity>;
 }
 
 export interface Config {
@@ -146,6 +151,8 @@ export function loadConfig(env: Env, options: { persistSecrets?: boolean } = {})
       failedLoginsPerIp: e.ANOMALY_FAILED_LOGINS_PER_IP,
       actionsPerMinute: e.ANOMALY_ACTIONS_PER_MINUTE,
       newIpDays: e.ANOMALY_NEW_IP_DAYS,
+      freshAccountMinutes: e.ANOMALY_FRESH_ACCOUNT_MINUTES,
+      severity: e.FLAG_SEVERITY,
     },
     dataSynchronous: e.DB_DATA_SYNCHRONOUS,
     logRequests: e.LOG_REQUESTS,

@@ -105,6 +105,8 @@ describe('anomaly rules fire on their trigger and not below it', () => {
     assert.equal(count(ctx.db, "SELECT count(*) AS n FROM activity_flags WHERE summary LIKE '%198.51.100.77%'"), 0);
     await apiLogin(ctx, 'nobody8', 'guess', '198.51.100.77');
     assert.equal(count(ctx.db, "SELECT count(*) AS n FROM activity_flags WHERE summary LIKE '%198.51.100.77%'"), 1);
+    // Its own rule since triage, about the IP and no user.
+    assert.equal(count(ctx.db, "SELECT count(*) AS n FROM activity_flags WHERE rule = 'ip_login_burst' AND ip = '198.51.100.77' AND user_id IS NULL"), 1);
   });
 
   test('off_hours: activity at 12:00 Madrid raises nothing; at 03:00 it does', async () => {
@@ -142,7 +144,8 @@ describe('anomaly rules fire on their trigger and not below it', () => {
     assert.equal(flags(ctx, 'critical_action'), 0);
     await request(ctx.app).delete(`/api/users/${worker.id}`).set('Authorization', `Bearer ${token}`);
     const flag = ctx.db.prepare("SELECT user_id, severity, summary FROM activity_flags WHERE rule = 'critical_action'").get() as { user_id: number; severity: string; summary: string };
-    assert.deepEqual([flag.user_id, flag.severity], [admin.id, 'high']);
+    // A termination is a privileged change, not a sign of attack: medium by default (it was high before FLAG_SEVERITY).
+    assert.deepEqual([flag.user_id, flag.severity], [admin.id, 'medium']);
     assert.match(flag.summary, new RegExp(`user.terminate \\(user ${worker.id}\\)`));
   });
 

@@ -53,9 +53,19 @@ export interface ActivityAppender {
 }
 
 /** The anomaly rules that raise flags, and how serious a flag is. */
-export const FLAG_RULES = ['failed_login_burst', 'off_hours', 'rapid_actions', 'critical_action', 'new_ip'] as const;
+export const FLAG_RULES = ['failed_login_burst', 'ip_login_burst', 'off_hours', 'rapid_actions', 'critical_action', 'refresh_reuse', 'new_ip'] as const;
 export type FlagRule = (typeof FLAG_RULES)[number];
-export type Severity = 'low' | 'medium' | 'high';
+export const SEVERITIES = ['low', 'medium', 'high'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** Each rule's severity unless FLAG_SEVERITY says otherwise: signs of an attack high, routine work low. */
+export const DEFAULT_FLAG_SEVERITY: Record<FlagRule, Severity> = {
+  failed_login_burst: 'medium', ip_login_burst: 'high', off_hours: 'low', rapid_actions: 'medium',
+  critical_action: 'medium', refresh_reuse: 'high', new_ip: 'medium',
+};
+
+/** What an open flag adds to its user's risk score. */
+export const SEVERITY_WEIGHT: Record<Severity, number> = { low: 1, medium: 3, high: 5 };
 
 /** The target fields of an event about one account, named as it is called at the time. */
 export const aboutAccount = (user: { id: number; username: string }) =>
