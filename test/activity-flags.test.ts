@@ -4,7 +4,7 @@ import request from 'supertest';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { migrate, openDatabase, readMigrations } from '../src/db.js';
 import { DEFAULT_FLAG_SEVERITY } from '../src/domain/activity.js';
-import { count, insertUser, makeTestApp, tempDir, TEST_JWT_SECRET, TEST_SESSION_SECRET, type TestContext } from './helpers.js';
+import { count, csrfFrom, insertUser, makeTestApp, signIn, tempDir, TEST_JWT_SECRET, TEST_SESSION_SECRET, type TestContext } from './helpers.js';
 import { runTs } from './process.js';
 import path from 'node:path';
 
@@ -213,3 +213,191 @@ describe('migration 014 keeps the flags raised before it', () => {
   });
 });
 
+describe('flag triage in the console', () => {
+  let ctx: TestContext;
+  let admin: { id: number; username: string; password: string };
+  let agent: ReturnType<typeof request.agent>;
+  before(async () => {
+    ctx = await makeTestApp(appEnv);
+    admin = await insertUser(ctx.db, { role: 'admin', isOwner: true, username: 'triage.owner' });
+    agent = request.agent(ctx.app);
+    await signIn(agent, admin.username, admin.password);
+  });
+  after(() => ctx.close());
+
+  /** A worker signing in from a second IP: one new_ip flag (medium), about the worker. */
+  async function newIpFlag(): Promise<{ flag: number; user: { id: number; username: string; password: string } }> {
+    const user = await insertUser(ctx.db, { role: 'worker', createdBy: admin.id });
+    await apiLogin(ctx, user.username, user.password, '192.0.2.1');
+    await apiLogin(ctx, user.username, user.password, '192.0.2.2');
+    return { flag: flagsOf(ctx, 'new_ip').find((f) => f.user_id === user.id)!.id, user };
+  }
+  const acks = (id: number) => count(ctx.db, "SELECT count(*) AS n FROM activity_log WHERE action = 'flag.acknowledge' AND target_id = ?", String(id));
+  const state = (id: number) => ctx.db.prepare('SELECT acknowledged_by, acknowledged_at, acknowledged_note FROM activity_flags WHERE id = ?').get(id) as
+    { acknowledged_by: number | null; acknowledged_at: string | null; acknowledged_note: string | null };
+
+  test('an admin acknowledges several flags in one action with a note; they stay listed with who, when and the note', async () => {
+    const chosen = [(await newIpFlag()).flag, (await newIpFlag()).flag, (await newIpFlag()).flag];
+    const left = (await newIpFlag()).flag;
+    const page = await agent.get('/activity/flags').expect(200);
+    for (const id of [...chosen, left]) assert.match(page.text, new RegExp(`name="flag_ids" value="${id}"`));
+    const res = await agent.post('/activity/flags/acknowledge').type('form')
+      .send(`_csrf=${encodeURIComponent(csrfFrom(page.text))}&${chosen.map((id) => `flag_ids=${id}`).join('&')}&note=${encodeURIComponent('Staff moved to the new office network')}`);
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.location, '/activity/flags');
+    for (const id of chosen) {
+      assert.deepEqual({ ...state(id), acknowledged_at: typeof state(id).acknowledged_at }, { acknowledged_by: admin.id, acknowledged_at: 'string', acknowledged_note: 'Staff moved to the new office network' });
+      assert.equal(acks(id), 1, 'one activity row per flag');
+    }
+    const row = ctx.db.prepare("SELECT user_id, target_type, detail FROM activity_log WHERE action = 'flag.acknowledge' AND target_id = ?").get(String(chosen[0])) as { user_id: number; target_type: string; detail: string };
+    assert.deepEqual([row.user_id, row.target_type, JSON.parse(row.detail).note], [admin.id, 'flag', 'Staff moved to the new office network']);
+    assert.equal(state(left).acknowledged_at, null, 'an unchecked flag is left open');
+    const afterwards = await agent.get('/activity/flags').expect(200);
+    assert.match(afterwards.text, /3 flags were acknowledged\./);
+    assert.doesNotMatch(afterwards.text, new RegExp(`value="${chosen[0]}"`), 'the open list no longer offers them');
+    const done = await agent.get('/activity/flags?state=acknowledged').expect(200);
+    assert.match(done.text, new RegExp(`id="flag-${chosen[0]}"`));
+    assert.match(done.text, /Acknowledged by triage\.owner, <time datetime="[^"]+">/);
+    assert.match(done.text, /<blockquote class="ack-note">Staff moved to the new office network<\/blockquote>/);
+  });
+
+  test('one id that is no flag, a note too long or no flag chosen: 400, the form again naming every problem, nothing acknowledged', async () => {
+    const { flag } = await newIpFlag();
+    const page = await agent.get('/activity/flags');
+    const csrf = encodeURIComponent(csrfFrom(page.text));
+    const rows = () => count(ctx.db, "SELECT count(*) AS n FROM activity_log WHERE action = 'flag.acknowledge'");
+    const before = rows();
+    const missing = await agent.post('/activity/flags/acknowledge').type('form').send(`_csrf=${csrf}&flag_ids=${flag}&flag_ids=999999`);
+    assert.equal(missing.status, 400);
+    assert.match(missing.text, /No flag has the id 999999; nothing was acknowledged/);
+    assert.match(missing.text, new RegExp(`value="${flag}" id="choose-${flag}" checked`), 'the choice is kept');
+    const both = await agent.post('/activity/flags/acknowledge').type('form').send(`_csrf=${csrf}&flag_ids=abc&note=${'x'.repeat(501)}`);
+    assert.equal(both.status, 400);
+    assert.match(both.text, /A chosen flag is not a flag id/);
+    assert.match(both.text, /The note must be at most 500 characters/);
+    assert.match(both.text, /aria-invalid="true">x{501}<\/textarea>/, 'the note is shown again as typed');
+    const none = await agent.post('/activity/flags/acknowledge').type('form').send(`_csrf=${csrf}&note=hello`);
+    assert.equal(none.status, 400);
+    assert.match(none.text, /Choose at least one flag to acknowledge/);
+    assert.equal(state(flag).acknowledged_at, null);
+    assert.equal(rows(), before);
+  });
+
+  test('the list filters by rule, severity and state, and a filter it cannot read is ignored with a message', async () => {
+    const { flag: open } = await newIpFlag();
+    for (let i = 0; i < 4; i += 1) await apiLogin(ctx, `nobody${i}`, 'guess', '203.0.113.9');
+    const ipBurst = flagsOf(ctx, 'ip_login_burst').find((f) => f.ip === '203.0.113.9')!.id;
+    const ids = (html: string) => [...html.matchAll(/<tr id="flag-(\d+)"/g)].map((m) => Number(m[1]));
+    const byRule = ids((await agent.get('/activity/flags?rule=ip_login_burst').expect(200)).text);
+    assert.ok(byRule.includes(ipBurst) && !byRule.includes(open));
+    const high = ids((await agent.get('/activity/flags?severity=high').expect(200)).text);
+    assert.ok(high.includes(ipBurst) && !high.includes(open));
+    const medium = ids((await agent.get('/activity/flags?severity=medium&rule=new_ip').expect(200)).text);
+    assert.ok(medium.includes(open) && !medium.includes(ipBurst));
+    const acknowledged = ids((await agent.get('/activity/flags?state=acknowledged').expect(200)).text);
+    assert.ok(!acknowledged.includes(open) && acknowledged.length >= 3);
+    const all = ids((await agent.get('/activity/flags?state=all').expect(200)).text);
+    assert.ok(all.includes(open) && acknowledged.every((id) => all.includes(id)));
+    const bad = await agent.get('/activity/flags?severity=urgent').expect(200);
+    assert.match(bad.text, /severity must be low, medium or high\. The filters were ignored\./);
+    const page = await agent.get('/activity/flags?rule=ip_login_burst');
+    const res = await agent.post('/activity/flags/acknowledge?rule=ip_login_burst').type('form').send({ _csrf: csrfFrom(page.text), flag_ids: String(ipBurst) });
+    assert.equal(res.headers.location, '/activity/flags?rule=ip_login_burst', 'back to the same filter');
+  });
+
+  test('each flag shows the events that raised it: the raising row, or every row of a burst', async () => {
+    const worker = await insertUser(ctx.db, { role: 'worker' });
+    for (let i = 0; i < 3; i += 1) await apiLogin(ctx, worker.username, `wrong ${i}`, `198.51.100.${40 + i}`);
+    const burst = flagsOf(ctx, 'failed_login_burst').find((f) => f.user_id === worker.id)!;
+    const { flag, user } = await newIpFlag();
+    const page = (await agent.get('/activity/flags').expect(200)).text;
+    const cell = (id: number) => page.slice(page.indexOf(`<tr id="flag-${id}"`), page.indexOf('</tr>', page.indexOf(`<tr id="flag-${id}"`)));
+    assert.match(cell(burst.id), /3 events/);
+    for (const e of eventsOf(ctx, burst.id)) assert.match(cell(burst.id), new RegExp(`#${e}<`));
+    assert.equal(eventsOf(ctx, burst.id).length, 3);
+    const raising = ctx.db.prepare('SELECT activity_id FROM activity_flags WHERE id = ?').pluck().get(flag) as number;
+    assert.deepEqual(eventsOf(ctx, flag), [raising]);
+    assert.match(cell(flag), new RegExp(`1 event</summary>[\\s\\S]*#${raising}<`));
+    assert.match(cell(flag), new RegExp(`<a href="/users/${user.id}">${user.username}</a>`));
+    const api = await request(ctx.app).get(`/api/activity/flags?rule=failed_login_burst&user_id=${worker.id}`).set(bearer(await tokenOf(ctx, admin))).expect(200);
+    assert.deepEqual(api.body.flags[0].event_ids, eventsOf(ctx, burst.id));
+  });
+
+  test('the risk score on the user page names the open flags that make it up, with their weights', async () => {
+    const worker = await insertUser(ctx.db, { role: 'worker', createdBy: admin.id });
+    await apiLogin(ctx, worker.username, worker.password, '192.0.2.1');
+    await apiLogin(ctx, worker.username, worker.password, '192.0.2.2');
+    for (let i = 0; i < 3; i += 1) await apiLogin(ctx, worker.username, `wrong ${i}`, '192.0.2.2');
+    const risk = ctx.services.activity.riskOf(worker.id);
+    assert.equal(risk.score, 6);
+    assert.deepEqual(risk.bySeverity, [{ severity: 'medium', count: 2, weight: 3 }]);
+    assert.deepEqual(risk.flags.map((f) => [f.rule, f.weight]), [['failed_login_burst', 3], ['new_ip', 3]]);
+    const text = (await agent.get(`/users/${worker.id}`).expect(200)).text;
+    assert.match(text, /Risk score \(open flags, last 7 days\): <strong class="risk">6<\/strong>\s*= 2 medium × 3/);
+    assert.match(text, /<td>\+3<\/td><td><span class="severity severity-medium">medium<\/span><\/td><td><code>failed_login_burst<\/code>/);
+    assert.match(text, new RegExp(`href="/activity/flags\\?user_id=${worker.id}"`));
+    const page = await agent.get('/activity/flags');
+    await agent.post(`/activity/flags/${risk.flags[0]!.id}/acknowledge`).type('form').send({ _csrf: csrfFrom(page.text) }).expect(303);
+    assert.equal(ctx.services.activity.riskOf(worker.id).score, 3, 'an acknowledged flag no longer counts');
+  });
+
+  test('managers cannot see the flags page or acknowledge; workers cannot through the API; no CSRF token, no acknowledgement', async () => {
+    const { flag } = await newIpFlag();
+    const manager = await insertUser(ctx.db, { role: 'manager', createdBy: admin.id });
+    const managerAgent = request.agent(ctx.app);
+    await signIn(managerAgent, manager.username, manager.password);
+    await managerAgent.get('/activity/flags').expect(403);
+    const csrf = csrfFrom((await managerAgent.get('/dashboard')).text);
+    await managerAgent.post('/activity/flags/acknowledge').type('form').send({ _csrf: csrf, flag_ids: String(flag) }).expect(403);
+    await managerAgent.post(`/activity/flags/${flag}/acknowledge`).type('form').send({ _csrf: csrf }).expect(403);
+    for (const user of [manager, await insertUser(ctx.db, { role: 'worker', createdBy: manager.id })]) {
+      const token = await tokenOf(ctx, user);
+      await request(ctx.app).get('/api/activity/flags').set(bearer(token)).expect(403);
+      await request(ctx.app).post('/api/activity/flags/acknowledge').set(bearer(token)).send({ ids: [flag] }).expect(403);
+    }
+    await agent.post('/activity/flags/acknowledge').type('form').send({ flag_ids: String(flag) }).expect(403);
+    assert.equal(state(flag).acknowledged_at, null);
+    assert.equal(acks(flag), 0);
+  });
+
+  test('the API lists with the new filters and acknowledges many with a note; one unknown id refuses the lot', async () => {
+    const a = (await newIpFlag()).flag;
+    const b = (await newIpFlag()).flag;
+    const token = await tokenOf(ctx, admin);
+    const list = await request(ctx.app).get('/api/activity/flags?rule=new_ip&state=open&limit=500').set(bearer(token)).expect(200);
+    assert.ok(list.body.flags.every((f: { rule: string; acknowledged_at: string | null }) => f.rule === 'new_ip' && f.acknowledged_at === null));
+    assert.equal(list.body.total, list.body.flags.length);
+    const refused = await request(ctx.app).post('/api/activity/flags/acknowledge').set(bearer(token)).send({ ids: [a, 987654] }).expect(400);
+    assert.match(refused.body.error, /987654/);
+    assert.equal(state(a).acknowledged_at, null);
+    await request(ctx.app).post('/api/activity/flags/acknowledge').set(bearer(token)).send({ ids: [a], note: 'n'.repeat(501) }).expect(400);
+    const ok = await request(ctx.app).post('/api/activity/flags/acknowledge').set(bearer(token)).send({ ids: [a, b, a], note: 'known travel' }).expect(200);
+    assert.deepEqual([ok.body.acknowledged, ok.body.already_acknowledged], [[a, b], []]);
+    const again = await request(ctx.app).post(`/api/activity/flags/${a}/acknowledge`).set(bearer(token)).expect(200);
+    assert.deepEqual([again.body.flag.note, again.body.flag.acknowledged_by_username], ['known travel', admin.username]);
+    assert.equal(acks(a), 1);
+  });
+
+  test('concurrent bulk acknowledgements of overlapping sets acknowledge each flag once, one activity row per flag', async () => {
+    const flags: number[] = [];
+    for (let i = 0; i < 8; i += 1) flags.push((await newIpFlag()).flag);
+    const admins = [admin, await insertUser(ctx.db, { role: 'admin', createdBy: admin.id }), await insertUser(ctx.db, { role: 'admin', createdBy: admin.id })];
+    const tokens = await Promise.all(admins.map((a) => tokenOf(ctx, a)));
+    const panel = agent;
+    const csrf = csrfFrom((await panel.get('/activity/flags')).text);
+    const sets = [flags.slice(0, 5), flags.slice(2, 8), flags.slice(1, 7), flags, flags.slice(4), flags.slice(0, 3)];
+    const rowsBefore = count(ctx.db, "SELECT count(*) AS n FROM activity_log WHERE action = 'flag.acknowledge'");
+    const answers = await Promise.all(sets.map((ids, i) => (i % 3 === 2
+      ? panel.post('/activity/flags/acknowledge').type('form').send(`_csrf=${encodeURIComponent(csrf)}&${ids.map((id) => `flag_ids=${id}`).join('&')}`)
+      : request(ctx.app).post('/api/activity/flags/acknowledge').set(bearer(tokens[i % 3]!)).send({ ids, note: `admin ${i}` }))));
+    assert.ok(answers.every((r) => r.status === 200 || r.status === 303), answers.map((r) => r.status).join());
+    const claimed = answers.filter((r) => r.status === 200).flatMap((r) => r.body.acknowledged as number[]);
+    assert.equal(new Set(claimed).size, claimed.length, 'no flag acknowledged by two calls');
+    for (const id of flags) {
+      assert.notEqual(state(id).acknowledged_at, null);
+      assert.equal(acks(id), 1, `flag ${id}`);
+    }
+    assert.equal(count(ctx.db, "SELECT count(*) AS n FROM activity_log WHERE action = 'flag.acknowledge'") - rowsBefore, flags.length);
+    assert.equal(ctx.services.activity.verifyChain(), null, 'the chain still verifies');
+  });
+});

@@ -41,6 +41,8 @@ export const PERMISSIONS = {
   'activity.view': ['admin'],
   // The read-only view of the log, scoped to the accounts one manages (an admin's scope is everyone).
   'activity.viewTeam': ['manager', 'admin'],
+  // The anomaly flags: the list with what raised each, and acknowledging them (one or many, with a note).
+  'activity.viewFlags': ['admin'],
   'activity.acknowledge': ['admin'],
   'activity.export': ['admin'],
 } as const satisfies Record<string, Audience>;

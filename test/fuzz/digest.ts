@@ -3,12 +3,15 @@ import type { Db } from '../../src/db.js';
 
 /**
  * A digest of everything a refused request must leave alone: every table of security.db, with
- * three exceptions, each because the refusal itself is meant to write there:
+ * four exceptions, each because the refusal itself is meant to write there:
  * - activity_log / activity_daily: a refusal is recorded (access.denied, csrf.failed,
  *   login.failed, …) and counted per day. Only rows with outcome 'success' are digested:
  *   a refused request may add a denied or failed record, never a successful one.
  * - activity_flags: the anomaly rules may raise a flag on a refusal (a failed-login burst);
  *   only acknowledged flags are digested, so a refusal can raise one but never acknowledge one.
+ * - flag_events: a flag raised on a refusal links the rows behind it, and a refusal in a burst
+ *   links its own row to the burst's flag; only links of acknowledged flags to successful rows
+ *   are digested, which no refusal adds or removes.
  * - login_throttle, for the requests that check a password (sign-in, password change): a wrong
  *   guess must count against the budget. For every other request it is digested too.
  * Sessions live in their own file (sessions.db), not digested: any visit may start a session
@@ -17,7 +20,9 @@ import type { Db } from '../../src/db.js';
 const PARTIAL: Record<string, string> = {
   activity_log: 'SELECT * FROM activity_log WHERE outcome = \'success\' ORDER BY id',
   activity_daily: 'SELECT * FROM activity_daily WHERE outcome = \'success\' ORDER BY day, action, outcome, user_id',
-  activity_flags: 'SELECT id, acknowledged_by, acknowledged_at FROM activity_flags WHERE acknowledged_at IS NOT NULL ORDER BY id',
+  activity_flags: 'SELECT id, acknowledged_by, acknowledged_at, acknowledged_note FROM activity_flags WHERE acknowledged_at IS NOT NULL ORDER BY id',
+  flag_events: `SELECT fe.flag_id, fe.activity_id FROM flag_events fe JOIN activity_flags f ON f.id = fe.flag_id
+    JOIN activity_log a ON a.id = fe.activity_id WHERE f.acknowledged_at IS NOT NULL AND a.outcome = 'success' ORDER BY 1, 2`,
 };
 export const PASSWORD_CHECKED_TABLES = ['login_throttle'];
 

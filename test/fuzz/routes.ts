@@ -44,8 +44,9 @@ const API: Record<string, Hints> = {
   'GET /api/messages/stats': {},
   'GET /api/messages': { query: MESSAGE_QUERY },
   'GET /api/activity': { query: ACTIVITY_QUERY },
-  'GET /api/activity/flags': { query: ['acknowledged'] },
-  'POST /api/activity/flags/:id/acknowledge': {},
+  'GET /api/activity/flags': { query: ['acknowledged', 'rule', 'severity', 'state', 'user_id', 'limit', 'offset'] },
+  'POST /api/activity/flags/acknowledge': { fields: ['ids', 'note'] },
+  'POST /api/activity/flags/:id/acknowledge': { fields: ['note'] },
 };
 
 const PANEL: Record<string, Hints> = {
@@ -55,7 +56,9 @@ const PANEL: Record<string, Hints> = {
   'POST /account/password': { fields: ['current_password', 'new_password', 'confirm_password'], checksPassword: true },
   'GET /dashboard': {},
   'GET /activity': { query: [...ACTIVITY_FILTERS, 'before'] }, 'GET /team/activity': { query: [...ACTIVITY_FILTERS, 'before'] },
-  'GET /activity.csv': { query: ACTIVITY_FILTERS }, 'POST /activity/flags/:id/acknowledge': {},
+  'GET /activity.csv': { query: ACTIVITY_FILTERS }, 'POST /activity/flags/:id/acknowledge': { fields: ['note'] },
+  'GET /activity/flags': { query: ['page', 'rule', 'severity', 'state', 'user_id'] },
+  'POST /activity/flags/acknowledge': { fields: ['flag_ids', 'note'] },
   'GET /contacts': {}, 'GET /contacts.csv': {}, 'GET /messages': {}, 'GET /messages.csv': {},
   'GET /users': {}, 'GET /users/new': {}, 'GET /users/:id': { query: ['before'] }, 'GET /users/:id/terminate': {},
   'POST /users': { fields: ['username', 'password', 'confirm_password', 'role'] },

@@ -1,5 +1,6 @@
 import type { CsvFile } from '../../http/csv.js';
-import type { ActivityEntry, Flag } from './activity.repo.js';
+import type { Flag } from './activity-flags.repo.js';
+import type { ActivityEntry } from './activity.repo.js';
 
 /** An activity row in the API's contract (snake_case, detail as an object). */
 export const eventJson = (e: ActivityEntry) => ({
@@ -7,9 +8,12 @@ export const eventJson = (e: ActivityEntry) => ({
   ip: e.ip, user_agent: e.userAgent, outcome: e.outcome, detail: e.detail ? (JSON.parse(e.detail) as unknown) : null,
 });
 
+/** A flag in the API's contract: the original fields, then who or what it is about, why, the rows behind it and its acknowledgement. */
 export const flagJson = (f: Flag) => ({
   id: f.id, at: f.at, user_id: f.userId, rule: f.rule, severity: f.severity, summary: f.summary, activity_id: f.activityId,
   acknowledged_at: f.acknowledgedAt,
+  username: f.username, ip: f.ip, reason: f.reason, event_ids: f.eventIds,
+  acknowledged_by: f.acknowledgedBy, acknowledged_by_username: f.acknowledgedByName, note: f.note,
 });
 
 /** The console's CSV export (detail as its stored JSON text). */

@@ -2,11 +2,11 @@ import { Router, type Request } from 'express';
 import { ACTIVITY_ACTIONS } from '../../domain/activity.js';
 import { dataScope } from '../../domain/permissions.js';
 import { streamCsv } from '../../http/csv.js';
-import { addFlash } from '../../http/flash.js';
 import { requestedBefore } from '../../http/pagination.js';
-import { actorFromSession, allow } from '../../http/panel-auth.js';
-import { exportFilters, pathId, readFilterForm, undecodableParam } from '../../http/validate.js';
+import { allow } from '../../http/panel-auth.js';
+import { exportFilters, readFilterForm, undecodableParam } from '../../http/validate.js';
 import type { UsersService } from '../users/users.service.js';
+import { createFlagRoutes } from './activity-flags.routes.js';
 import { displayEvent } from './activity.display.js';
 import { eventsCsv } from './activity.json.js';
 import type { ActivityFilters } from './activity.repo.js';
@@ -42,7 +42,7 @@ export function createActivityRoutes(deps: { activity: ActivityService; users: P
   }
 
   router.get('/activity', allow('activity.view'), (req, res) => {
-    res.render('activity/index', { title: 'Activity', log: logPage(req, '/activity'), flags: activity.flags({ acknowledged: false, limit: 50 }) });
+    res.render('activity/index', { title: 'Activity', log: logPage(req, '/activity'), openFlags: activity.openFlagCounts() });
   });
 
   // A manager's read-only view: what the accounts they manage did, and what was done to them.
@@ -55,12 +55,7 @@ export function createActivityRoutes(deps: { activity: ActivityService; users: P
     await streamCsv(res, eventsCsv, activity.exportRows(exportFilters(filtersOf(req))));
   });
 
-  router.post('/activity/flags/:id/acknowledge', allow('activity.acknowledge'), (req, res) => {
-    activity.acknowledge(actorFromSession(req), pathId(req));
-    addFlash(req, 'success', 'The flag was acknowledged.');
-    res.redirect(303, '/activity');
-  });
-
+  router.use(createFlagRoutes({ activity }));
   router.use(undecodableParam());
   return router;
 }

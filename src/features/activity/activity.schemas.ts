@@ -29,7 +29,3 @@ export type ActivityFilterQuery = Partial<z.output<typeof activityFilterSchema>>
 export const ACTIVITY_FILTER_FIELDS = ['user', 'about', 'user_id', 'action', 'outcome', 'ip', 'from', 'to'] as const;
 
 export const activityQuerySchema = z.object({ ...pagingSchemas, ...activityFilterSchema.shape });
-
-export const flagsQuerySchema = z.object({
-  acknowledged: z.enum(['true', 'false'], { error: 'acknowledged must be true or false' }).optional().transform((v) => (v === undefined ? undefined : v === 'true')),
-});

@@ -1,17 +1,15 @@
 import { isoTime, type Clock } from '../../clock.js';
 import { keysetChunks, writeTransaction, type Db } from '../../db.js';
-import type { ActorContext } from '../../domain/principal.js';
-import { NotFound } from '../../errors.js';
 import { createChain, sameMac } from './activity.chain.js';
 import { createChainRepo } from './activity-chain.repo.js';
 import type { ActivityLog } from './activity-log.service.js';
 import { createActivityRepo, type ActivityFilters } from './activity.repo.js';
 import type { ActivityFilterQuery } from './activity.schemas.js';
+import { createFlagTriage } from './activity.triage.js';
 import { verifyChain } from './activity.verify.js';
 
 export { displayEvent, type DisplayedEvent } from './activity.display.js';
 
-const RISK_WINDOW_MS = 7 * 86_400_000;
 /** Console pages count at most this far ("10,000 or more"): an exact count at a million rows costs more than the page. */
 export const COUNT_CAP = 10_000;
 const EXPORT_CHUNK = 2000;
@@ -71,19 +69,6 @@ export function createActivityService(deps: ActivityServiceDeps) {
   const exportRows = (f: Omit<ActivityFilters, 'beforeId'>) =>
     keysetChunks((beforeId) => repo.listPage({ ...f, beforeId }, EXPORT_CHUNK, 0));
 
-  /** Acknowledges an open flag, recording who did it. */
-  function acknowledge(actor: ActorContext, id: number) {
-    const flag = repo.findFlag(id);
-    if (!flag) throw new NotFound('Flag not found');
-    writeTransaction(db, () => {
-      if (!repo.acknowledge(id, actor.id, isoTime(clock()))) return;
-      activityLog.append({ action: 'flag.acknowledge', outcome: 'success', userId: actor.id, username: actor.username,
-        loginRef: actor.loginRef ?? null, ip: actor.ip ?? null, userAgent: actor.userAgent ?? null,
-        targetType: 'flag', targetId: id, targetName: flag.rule, detail: { rule: flag.rule } });
-    });
-    return repo.findFlag(id)!;
-  }
-
   /** Seals the chain if it is not yet (at start), and says how it stands. */
   function sealChain() {
     const { seal, created } = activityLog.seal();
@@ -105,9 +90,7 @@ export function createActivityService(deps: ActivityServiceDeps) {
   return {
     list,
     exportRows,
-    flags: (f: { acknowledged?: boolean; userId?: number; limit?: number }) => repo.flags({ ...f, limit: f.limit ?? 200 }),
-    acknowledge,
-    riskScore: (userId: number) => repo.riskScore(userId, isoTime(clock() - RISK_WINDOW_MS)),
+    ...createFlagTriage({ db, activityLog, clock }),
     page,
     resolveFilters,
     /** What an account did and what was done to it, newest first. */

@@ -84,7 +84,7 @@ export function createUsersRoutes(deps: { users: UsersService; activity: Activit
       logins: users.activeLogins(actor, id),
       managers: actions.transfer ? users.managers().filter((m) => m.id !== user.id) : [],
       timeline: allows(actor, 'activity.view') || allows(actor, 'activity.viewTeam') ? timelineOf(req, user) : null,
-      audit: allows(actor, 'activity.view') ? { risk: activity.riskScore(id), flags: activity.flags({ acknowledged: false, userId: id, limit: 20 }) } : null,
+      audit: allows(actor, 'activity.view') ? { risk: activity.riskOf(id) } : null,
     } };
   };
 
