@@ -221,3 +221,25 @@ test('random sequences of account actions by random actors answer and change exa
   }), { seed: 20260409, numRuns: 25 });
   assert.ok(seen.onPromotedByCreator >= 5 && seen.onDemotedByCreator >= 2 && seen.transferPastPromoted >= 2, JSON.stringify(seen));
 });
+
+test('the flags are the admins\': only an admin lists them or acknowledges one, and a refusal acknowledges nothing', async () => {
+  const { model, real } = await world();
+  try {
+    const flag = Number(real.ctx.db.prepare(`INSERT INTO activity_flags (at, user_id, rule, severity, summary, reason, activity_id)
+      VALUES ('2026-01-01T00:00:00.000Z', NULL, 'ip_login_burst', 'high', 'fixture', 'fixture', 1)`).run().lastInsertRowid);
+    const acknowledged = () => real.ctx.db.prepare('SELECT acknowledged_by FROM activity_flags WHERE id = ?').pluck().get(flag);
+    // Workers and managers first, so the flag is still open when each is refused.
+    const order = [...model.accounts].sort((a, b) => Number(a.role === 'admin') - Number(b.role === 'admin'));
+    for (const actor of order) {
+      const auth = { Authorization: `Bearer ${await tokenOf(real, actor)}` };
+      const want = actor.role === 'admin' ? 200 : 403;
+      assert.equal((await request(real.ctx.app).get('/api/activity/flags').set(auth)).status, want, `${actor.role} lists`);
+      const res = await request(real.ctx.app).post('/api/activity/flags/acknowledge').set(auth).send({ ids: [flag] });
+      assert.equal(res.status, want, `${actor.role} acknowledges`);
+      if (want === 403) assert.equal(acknowledged(), null);
+      else assert.notEqual(acknowledged(), null);
+    }
+  } finally {
+    await real.ctx.close();
+  }
+});

@@ -56,7 +56,10 @@ test('an admin’s dashboard draws its charts and the activity page lists flags,
   await screenshot(page, 'dashboard-charts');
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Activity' }).click();
   assert.match(await page.getByRole('heading', { name: /Open flags/ }).textContent() ?? '', /Open flags \(\d+\)/);
-  await page.getByRole('button', { name: 'Acknowledge' }).first().click();
+  // Flags are triaged on their own page since the bulk acknowledgement.
+  await page.getByRole('link', { name: 'Review and acknowledge flags' }).click();
+  await page.locator('input[name="flag_ids"]').first().check();
+  await page.getByRole('button', { name: 'Acknowledge selected' }).click();
   assert.match(await page.getByRole('status').first().textContent() ?? '', /acknowledged/);
   await screenshot(page, 'activity');
   assert.deepEqual(problems, []);
