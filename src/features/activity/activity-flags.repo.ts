@@ -86,8 +86,10 @@ export function createFlagsRepo(db: Db) {
     WHERE n <= @perFlag ORDER BY flag_id, id`);
   const openOfUser = db.prepare<{ user: number; since: string; limit: number }, FlagRow>(
     `${FROM_FLAGS} WHERE f.user_id = @user AND f.acknowledged_at IS NULL AND f.at > @since ORDER BY f.id DESC LIMIT @limit`);
-  const openBySeverity = db.prepare<{ user: number | null; since: string }, { severity: Severity; n: number }>(`SELECT severity, count(*) AS n
-    FROM activity_flags WHERE (@user IS NULL OR user_id = @user) AND acknowledged_at IS NULL AND at > @since GROUP BY severity`);
+  const openOfUserBySeverity = db.prepare<{ user: number; since: string }, { severity: Severity; n: number }>(`SELECT severity, count(*) AS n
+    FROM activity_flags WHERE user_id = @user AND acknowledged_at IS NULL AND at > @since GROUP BY severity`);
+  const openBySeverity = db.prepare<[], { severity: Severity; n: number }>(
+    'SELECT severity, count(*) AS n FROM activity_flags WHERE acknowledged_at IS NULL GROUP BY severity');
 
   return {
     list: (f: FlagFilters, limit: number, offset: number): Flag[] => {
@@ -104,8 +106,10 @@ export function createFlagsRepo(db: Db) {
     eventsOf: (flagIds: number[], perFlag: number): FlagEvent[] => eventsOf.all({ ids: JSON.stringify(flagIds), perFlag }).map((r) => ({
       flagId: r.flag_id, id: r.id, at: r.at, userId: r.user_id, username: r.username, action: r.action, outcome: r.outcome, ip: r.ip })),
     openOfUser: (user: number, since: string, limit: number): Flag[] => openOfUser.all({ user, since, limit }).map(toFlag),
-    /** Open flags since then by severity, of one user or (null) everyone. */
-    openBySeverity: (user: number | null, since: string) => openBySeverity.all({ user, since }),
+    /** A user's open flags since then, by severity. */
+    openOfUserBySeverity: (user: number, since: string) => openOfUserBySeverity.all({ user, since }),
+    /** Every open flag, by severity. */
+    openBySeverity: () => openBySeverity.all(),
   };
 }
 

@@ -81,7 +81,7 @@ export function createFlagTriage(deps: { db: Db; activityLog: ActivityLog; clock
 
   function riskOf(userId: number): RiskExplained {
     const since = isoTime(clock() - RISK_WINDOW_DAYS * DAY_MS);
-    const counts = new Map(repo.openBySeverity(userId, since).map((r) => [r.severity, r.n]));
+    const counts = new Map(repo.openOfUserBySeverity(userId, since).map((r) => [r.severity, r.n]));
     const bySeverity = [...SEVERITIES].reverse().filter((s) => counts.has(s))
       .map((severity) => ({ severity, count: counts.get(severity)!, weight: SEVERITY_WEIGHT[severity] }));
     const flags = repo.openOfUser(userId, since, RISK_PARTS_SHOWN).map((f) => ({ ...f, weight: SEVERITY_WEIGHT[f.severity] }));
@@ -94,7 +94,7 @@ export function createFlagTriage(deps: { db: Db; activityLog: ActivityLog; clock
     /** Newest first, without the rows behind them (the API's listing). */
     listFlags: (f: FlagFilters, limit: number, offset: number) => ({ flags: repo.list(f, limit, offset), total: repo.count(f) }),
     /** How many flags are open, by severity. */
-    openFlagCounts: () => Object.fromEntries(repo.openBySeverity(null, '').map((r) => [r.severity, r.n])) as Partial<Record<Severity, number>>,
+    openFlagCounts: () => Object.fromEntries(repo.openBySeverity().map((r) => [r.severity, r.n])) as Partial<Record<Severity, number>>,
     acknowledgeFlags,
     acknowledge,
     riskOf,
