@@ -61,6 +61,22 @@ describe('who did what to whom', () => {
     assert.match(log.text, /1 event</);
   });
 
+  test('the timeline pages newest first, 25 at a time, each row once', async () => {
+    const admin = await insertUser(ctx.db, { role: 'admin' });
+    const worker = await insertUser(ctx.db, { role: 'worker', createdBy: admin.id });
+    const agent = request.agent(ctx.app);
+    await signIn(agent, admin.username, admin.password);
+    for (let i = 0; i < 30; i += 1) assert.equal((await postForm(agent, `/users/${worker.id}/sign-out`)).status, 303);
+    const first = await agent.get(`/users/${worker.id}`).expect(200);
+    assert.equal(tableRows(first.text).length, 25);
+    const older = /href="(\/users\/\d+\?before=\d+#activity-heading)" rel="next"/.exec(first.text)?.[1];
+    assert.ok(older, 'an Older link');
+    const second = await agent.get(older.replace('#activity-heading', '')).expect(200);
+    assert.equal(tableRows(second.text).length, 5);
+    assert.match(second.text, new RegExp(`href="/users/${worker.id}#activity-heading">← Newest`));
+    assert.doesNotMatch(second.text, /rel="next"/);
+  });
+
   test('every row names its target: an account with its name, a flag, a contact group, a route', async () => {
     const admin = await insertUser(ctx.db, { role: 'admin' });
     const worker = await insertUser(ctx.db, { role: 'worker', createdBy: admin.id });

@@ -19,6 +19,19 @@ export function pageLinks(path: string, page: number, size: number, total: numbe
   };
 }
 
+/**
+ * The links of a newest-first keyset listing, keeping its query: back to the newest page
+ * (when not on it) and on to older rows (when there are), as views/partials/keyset-pages.ejs draws them.
+ */
+export function keysetLinks(path: string, query: URLSearchParams, at: { before?: number; nextBefore: number | null }, anchor = '') {
+  const link = (before: number | null) => {
+    const params = new URLSearchParams(query);
+    if (before !== null) params.set('before', String(before));
+    return path + (params.size ? `?${params.toString()}` : '') + anchor;
+  };
+  return { newestLink: at.before === undefined ? null : link(null), olderLink: at.nextBefore === null ? null : link(at.nextBefore) };
+}
+
 const beforeSchema = queryInteger('before must be a row id', 1);
 
 /** Where a newest-first keyset page starts (`?before=` a row id); one that cannot be read starts at the newest. */

@@ -2,7 +2,7 @@ import { Router, type Request } from 'express';
 import { ACTIVITY_ACTIONS } from '../../domain/activity.js';
 import { dataScope } from '../../domain/permissions.js';
 import { streamCsv } from '../../http/csv.js';
-import { requestedBefore } from '../../http/pagination.js';
+import { keysetLinks, requestedBefore } from '../../http/pagination.js';
 import { allow } from '../../http/panel-auth.js';
 import { exportFilters, readFilterForm, undecodableParam } from '../../http/validate.js';
 import type { UsersService } from '../users/users.service.js';
@@ -27,17 +27,12 @@ export function createActivityRoutes(deps: { activity: ActivityService; users: P
 
   function logPage(req: Request, path: string, scope: Pick<ActivityFilters, 'involving'> = {}) {
     const { form, error, notes, filters } = filtersOf(req, scope);
-    const page = activity.page(filters, PAGE_SIZE, requestedBefore(req));
+    const before = requestedBefore(req);
+    const page = activity.page(filters, PAGE_SIZE, before);
     const query = new URLSearchParams(Object.entries(form).filter(([, v]) => v !== ''));
-    const link = (before: number | null) => {
-      const params = new URLSearchParams(query);
-      if (before !== null) params.set('before', String(before));
-      return path + (params.size ? `?${params.toString()}` : '');
-    };
     return {
       ...page, events: page.events.map(displayEvent), form, error, notes, path, actions: Object.entries(ACTIVITY_ACTIONS),
-      csvQuery: query.toString(), newestLink: requestedBefore(req) === undefined ? null : link(null),
-      olderLink: page.nextBefore === null ? null : link(page.nextBefore),
+      csvQuery: query.toString(), ...keysetLinks(path, query, { before, nextBefore: page.nextBefore }),
     };
   }
 

@@ -38,7 +38,8 @@ export function createActivityService(deps: ActivityServiceDeps) {
    */
   function page(f: ActivityFilters, limit: number, before?: number) {
     const events = repo.listPage({ ...f, beforeId: before }, limit + 1, 0);
-    const total = repo.count(f, COUNT_CAP);
+    // The two halves of a by-or-about listing are counted apart: their sum may pass the cap.
+    const total = Math.min(repo.count(f, COUNT_CAP), COUNT_CAP);
     const more = events.length > limit;
     if (more) events.pop();
     return { events, total, capped: total >= COUNT_CAP, nextBefore: more ? events.at(-1)!.id : null };

@@ -5,7 +5,7 @@ import { ROLES } from '../../domain/roles.js';
 import { Forbidden } from '../../errors.js';
 import { addFlash } from '../../http/flash.js';
 import { formPage, renderPage, type FormErrors, type Page } from '../../http/forms.js';
-import { pageLinks, requestedBefore, requestedPage } from '../../http/pagination.js';
+import { keysetLinks, pageLinks, requestedBefore, requestedPage } from '../../http/pagination.js';
 import { actorFromSession as actorOf, allow } from '../../http/panel-auth.js';
 import { typedField } from '../../http/schemas.js';
 import { parseForm, pathId, readFilterForm, undecodableParam } from '../../http/validate.js';
@@ -68,8 +68,7 @@ export function createUsersRoutes(deps: { users: UsersService; activity: Activit
     const page = activity.timeline(user.id, TIMELINE_SIZE, before);
     return {
       ...page, events: page.events.map(displayEvent),
-      newestLink: before === undefined ? null : `/users/${user.id}#activity-heading`,
-      olderLink: page.nextBefore === null ? null : `/users/${user.id}?before=${page.nextBefore}#activity-heading`,
+      ...keysetLinks(`/users/${user.id}`, new URLSearchParams(), { before, nextBefore: page.nextBefore }, '#activity-heading'),
       logPath: allows(actorOf(req), 'activity.view') ? '/activity' : '/team/activity',
     };
   }
